@@ -1,0 +1,76 @@
+/* kernels.h — the heavy kernels, and how the engine picks one.
+ *
+ * Every kernel has a plain C reference (kernels_ref.c) that defines what it
+ * computes. Fast versions (AVX2+FMA, AVX-512, or oneDNN) must give the same
+ * results to float rounding and are chosen at run time from the CPU's
+ * features; a CPU without them uses the reference. Tensors are NHWC,
+ * weights OHWI, as in graph.h. Kernels work on one batch item range and a
+ * range of output rows so the thread pool can split them.
+ */
+#ifndef PL_KERNELS_H
+#define PL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/graph.h"
+
+typedef struct pl_conv_shape {
+    int n, in_h, in_w, in_c;
+    int out_h, out_w, out_c;
+    int kh, kw, stride_h, stride_w, dilation_h, dilation_w;
+    int pad_top, pad_left;  /* bottom/right follow from the sizes          */
+    int groups;
+} pl_conv_shape;
+
+/* Fused epilogue applied to each output value after the bias. */
+typedef struct pl_epilogue {
+    pl_act act;
+    float alpha;            /* leaky                                        */
+    float lo, hi;           /* clip                                         */
+    const float *slope;     /* prelu, per output channel                    */
+} pl_epilogue;
+
+/* Reference convolution (any groups, stride, dilation, padding). Computes
+ * output rows [row_begin, row_end) of every batch item. */
+void pl_conv2d_ref(const pl_conv_shape *s, const float *x, const float *w,
+                   const float *bias, const pl_epilogue *ep, float *y,
+                   int row_begin, int row_end);
+
+/* y[m, n] = sum_k x[m, k] * w[n, k] + b[n], rows [m_begin, m_end). */
+void pl_fc_ref(int m, int n, int k, const float *x, const float *w,
+               const float *bias, const pl_epilogue *ep, float *y,
+               int m_begin, int m_end);
+
+float pl_apply_act(float v, const pl_epilogue *ep, int channel);
+
+/* A prepared fast convolution: weights repacked once at plan time. */
+typedef struct pl_conv_plan pl_conv_plan;
+
+/* Returns NULL when no fast path fits this shape (the caller uses the
+ * reference). w/bias are OHWI/[Cout] as in the graph. */
+pl_conv_plan *pl_conv_plan_new(const pl_conv_shape *s, const float *w,
+                               const float *bias, const pl_epilogue *ep);
+void pl_conv_plan_free(pl_conv_plan *p);
+/* Output rows [row_begin, row_end) over all batch items; thread-safe. */
+void pl_conv_plan_run(const pl_conv_plan *p, const float *x, float *y,
+                      int row_begin, int row_end);
+/* Bytes of scratch the plan needs per call (0 if none), and a variant that
+ * takes scratch memory from the caller's arena. */
+const char *pl_conv_plan_name(const pl_conv_plan *p); /* "avx512-3x3", ... */
+
+typedef struct pl_fc_plan pl_fc_plan;
+pl_fc_plan *pl_fc_plan_new(int n, int k, const float *w, const float *bias,
+                           const pl_epilogue *ep);
+void pl_fc_plan_free(pl_fc_plan *p);
+void pl_fc_plan_run(const pl_fc_plan *p, int m, const float *x, float *y,
+                    int m_begin, int m_end);
+
+/* CPU features, detected once. */
+typedef struct pl_cpu {
+    int avx2_fma;
+    int avx512f;
+} pl_cpu;
+const pl_cpu *pl_cpu_features(void);
+
+#endif

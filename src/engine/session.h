@@ -1,0 +1,47 @@
+/* session.h — running a graph: memory planned once per input shape.
+ *
+ * A session borrows its graph (the graph must outlive it). Setting the input
+ * shape runs shape inference and the memory planner: all activations live in
+ * one arena, and tensors whose lifetimes do not overlap share bytes. Running
+ * allocates nothing.
+ *
+ *     pl_session *s = pl_session_new(g, threads, &err);
+ *     int64_t dims[4] = {1, 112, 112, 3};
+ *     pl_session_set_input_shape(s, 0, 4, dims, &err);
+ *     memcpy(pl_session_input(s, 0), pixels, ...);
+ *     pl_session_run(s, &err);
+ *     const float *emb = pl_session_output(s, 0, &rank, out_dims);
+ */
+#ifndef PL_SESSION_H
+#define PL_SESSION_H
+
+#include "engine/graph.h"
+
+typedef struct pl_session pl_session;
+
+typedef enum pl_kernel_mode {
+    PL_KERNELS_FAST = 0, /* the fastest path available on this CPU         */
+    PL_KERNELS_REFERENCE /* plain C for every operator (tests, debugging)  */
+} pl_kernel_mode;
+
+pl_session *pl_session_new(pl_graph *g, int n_threads, pl_error *err);
+void pl_session_free(pl_session *s);
+void pl_session_set_kernels(pl_session *s, pl_kernel_mode mode);
+
+pl_status pl_session_set_input_shape(pl_session *s, int input, int rank,
+                                     const int64_t *dims, pl_error *err);
+float *pl_session_input(pl_session *s, int input);
+pl_status pl_session_run(pl_session *s, pl_error *err);
+const float *pl_session_output(pl_session *s, int output, int *rank,
+                               int64_t *dims);
+
+/* Any tensor by index, valid after a run while its memory is not reused;
+ * with pl_session_keep_all(s, 1) every tensor keeps its own memory, for
+ * layer-by-layer comparison against a reference runtime. */
+void pl_session_keep_all(pl_session *s, int keep);
+const float *pl_session_tensor(pl_session *s, int tensor);
+
+/* Bytes of the activation arena for the current shape (for tests/benches). */
+size_t pl_session_arena_bytes(const pl_session *s);
+
+#endif
