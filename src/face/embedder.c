@@ -1,0 +1,234 @@
+#include "face/embedder.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/session.h"
+#include "face/align.h"
+#include "formats/formats.h"
+#include "pasalista.h"
+
+#define MAX_BATCH 32
+
+/* Preprocessing per network comes from ../shared/docs/MODELS.md and the
+ * shipping code of each package. */
+static const pl_embedder_spec specs[] = {
+    {"mobilefacenet", "expo MobileFaceNet (TFLite), ArcFace-trained, 192-d",
+     "expo/MobileFaceNet.tflite", NULL,
+     {112, 112, 0, {127.5f, 127.5f, 127.5f}, {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NHWC},
+     0.0f, 0, 0.45f, 0.35f},
+    {"fr-feature", "faceplugin fr_feature (ONNX), InsightFace MobileFaceNet, 512-d",
+     "faceplugin/fr_feature.onnx", NULL,
+     {112, 112, 1, {127.0f, 127.0f, 127.0f}, {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NCHW},
+     0.0f, 0, 0.45f, 0.35f},
+    {"dlib-resnet", "face-api face_recognition (dlib ResNet-34, FaceNet-style metric learning), 128-d",
+     "face-api/face_recognition_model-weights_manifest.json", "face_recognition",
+     {150, 150, 0, {122.782f, 117.001f, 104.298f}, {1 / 255.0f, 1 / 255.0f, 1 / 255.0f}, PL_LAYOUT_NHWC},
+     0.25f, 0, 0.92f, 0.88f},
+    {"faceres", "Human faceres (HSE MobileNet, VGGFace2), 1024-d",
+     "human/faceres.json", NULL,
+     {224, 224, 1, {103.939f, 116.779f, 123.68f}, {1, 1, 1}, PL_LAYOUT_NHWC},
+     0.25f, -1, 0.75f, 0.65f},
+};
+static const int n_specs = (int)(sizeof specs / sizeof specs[0]);
+
+struct pl_embedder {
+    pl_embedder_spec spec;
+    char onnx_path[4096];
+    pl_graph *graph;
+    pl_session *session;
+    int output;              /* resolved output index                        */
+    int dim;
+    int planned_batch;
+};
+
+const pl_embedder_spec *pl_embedder_specs(int *n)
+{
+    *n = n_specs;
+    return specs;
+}
+
+const char *pl_embedder_default_name(void) { return "mobilefacenet"; }
+
+const pl_embedder_spec *pl_embedder_spec_of(const pl_embedder *e) { return &e->spec; }
+int pl_embedder_dim(const pl_embedder *e) { return e->dim; }
+
+/* A user's ONNX file: FaceNet (facenet-pytorch, 160, fixed standardisation
+ * (v-127.5)/128) or ArcFace (InsightFace, 112, (v-127.5)/127.5), both RGB,
+ * told apart by the declared input size. */
+static pl_status user_onnx_spec(pl_embedder *e, pl_error *err)
+{
+    const pl_graph *g = e->graph;
+    const pl_tensor *in = &g->tensors[g->inputs[0]];
+    int side = in->rank == 4 ? (int)in->dims[2] : 0;
+    pl_embedder_spec s = {"onnx", "user ONNX model", NULL, NULL,
+                          {side, side, 0, {127.5f, 127.5f, 127.5f}, {0, 0, 0}, PL_LAYOUT_NCHW},
+                          0.0f, 0, 0.45f, 0.35f};
+    if (side == 160) {
+        s.summary = "user ONNX model (FaceNet-style, 160x160)";
+        s.input.scale[0] = s.input.scale[1] = s.input.scale[2] = 1 / 128.0f;
+        s.margin = 0.15f; /* facenet-pytorch crops the MTCNN box with a margin */
+    } else if (side == 112) {
+        s.summary = "user ONNX model (ArcFace-style, 112x112)";
+        s.input.scale[0] = s.input.scale[1] = s.input.scale[2] = 1 / 127.5f;
+    } else {
+        return pl_fail(err, PL_ERR_UNSUPPORTED,
+                       "%s: input is %dx%d; expected a FaceNet (160x160) or ArcFace (112x112) model",
+                       e->onnx_path, side, side);
+    }
+    s.name = e->onnx_path;
+    e->spec = s;
+    return PL_OK;
+}
+
+static pl_status load_graph(pl_embedder *e, const char *name, pl_error *err)
+{
+    if (!strncmp(name, "onnx:", 5)) {
+        snprintf(e->onnx_path, sizeof e->onnx_path, "%s", name + 5);
+        e->graph = pl_model_graph_load(e->onnx_path, err);
+        if (!e->graph) return err ? err->code : PL_ERR_FORMAT;
+        return user_onnx_spec(e, err);
+    }
+    for (int i = 0; i < n_specs; i++) {
+        if (strcmp(specs[i].name, name) != 0) continue;
+        e->spec = specs[i];
+        char path[4096];
+        if (pl_model_file_path(specs[i].file, path, sizeof path, err) != PL_OK)
+            return err ? err->code : PL_ERR_NOTFOUND;
+        e->graph = specs[i].arch ? pl_faceapi_load(path, specs[i].arch, err)
+                                 : pl_model_graph_load(path, err);
+        if (e->graph && specs[i].arch && pl_graph_optimize(e->graph, err) != PL_OK) {
+            pl_graph_free(e->graph);
+            e->graph = NULL;
+        }
+        return e->graph ? PL_OK : (err ? err->code : PL_ERR_FORMAT);
+    }
+    char known[256] = "";
+    for (int i = 0; i < n_specs; i++) {
+        strncat(known, specs[i].name, sizeof known - strlen(known) - 1);
+        strncat(known, ", ", sizeof known - strlen(known) - 1);
+    }
+    return pl_fail(err, PL_ERR_NOTFOUND, "unknown model '%s' (known: %sonnx:PATH)", name, known);
+}
+
+static pl_status plan(pl_embedder *e, int batch, pl_error *err)
+{
+    if (e->planned_batch == batch) return PL_OK;
+    const pl_input_spec *in = &e->spec.input;
+    int64_t dims[4] = {batch, in->h, in->w, 3};
+    if (in->layout == PL_LAYOUT_NCHW) {
+        dims[1] = 3;
+        dims[2] = in->h;
+        dims[3] = in->w;
+    }
+    pl_status st = pl_session_set_input_shape(e->session, 0, 4, dims, err);
+    e->planned_batch = st == PL_OK ? batch : -1;
+    return st;
+}
+
+/* The embedding is the output whose last dimension is largest when the
+ * spec does not say (faceres has gender and age heads besides it). */
+static pl_status resolve_output(pl_embedder *e, pl_error *err)
+{
+    if (plan(e, 1, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
+    int best = -1, best_dim = 0;
+    for (int i = 0; i < e->graph->n_outputs; i++) {
+        const pl_tensor *t = &e->graph->tensors[e->graph->outputs[i]];
+        int d = (int)t->dims[t->rank - 1];
+        if (e->spec.output == i || (e->spec.output < 0 && d > best_dim)) {
+            best = i;
+            best_dim = d;
+            if (e->spec.output == i) break;
+        }
+    }
+    if (best < 0 || best_dim < 16)
+        return pl_fail(err, PL_ERR_FORMAT, "%s: no embedding output", e->spec.name);
+    e->output = best;
+    e->dim = best_dim;
+    return PL_OK;
+}
+
+pl_embedder *pl_embedder_new(const char *name, int n_threads, pl_error *err)
+{
+    pl_embedder *e = calloc(1, sizeof *e);
+    if (!e) {
+        pl_fail(err, PL_ERR_NOMEM, "embedder: out of memory");
+        return NULL;
+    }
+    e->planned_batch = -1;
+    if (load_graph(e, name, err) != PL_OK ||
+        !(e->session = pl_session_new(e->graph, n_threads, err)) ||
+        resolve_output(e, err) != PL_OK) {
+        pl_embedder_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void pl_embedder_free(pl_embedder *e)
+{
+    if (!e) return;
+    pl_session_free(e->session);
+    pl_graph_free(e->graph);
+    free(e);
+}
+
+static int has_landmarks(const pl_face *f)
+{
+    for (int i = 0; i < 10; i++)
+        if (f->landmarks[i] != 0) return 1;
+    return 0;
+}
+
+void pl_embedder_crop_map(const pl_embedder_spec *s, const pl_face *f, float m[6])
+{
+    int size = s->input.w;
+    if (has_landmarks(f)) {
+        float tmpl[10], fwd[6];
+        pl_face_template(size, s->margin, tmpl);
+        if (pl_similarity_fit(f->landmarks, tmpl, 5, fwd) && pl_affine_invert(fwd, m)) return;
+    }
+    /* No landmarks: the square box, grown by the margin. */
+    float cx = (f->x1 + f->x2) * 0.5f, cy = (f->y1 + f->y2) * 0.5f;
+    float side = fmaxf(f->x2 - f->x1, f->y2 - f->y1) * (1 + 2 * s->margin);
+    pl_box_to_affine(cx - side / 2, cy - side / 2, cx + side / 2 - 1, cy + side / 2 - 1, size,
+                     s->input.h, m);
+}
+
+static void l2_normalize(float *v, int n)
+{
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)v[i] * v[i];
+    float inv = ss > 1e-20 ? (float)(1.0 / sqrt(ss)) : 0.0f;
+    for (int i = 0; i < n; i++) v[i] *= inv;
+}
+
+pl_status pl_embedder_run(pl_embedder *e, const pl_image *img, const pl_face *faces, int n,
+                          float *out, pl_error *err)
+{
+    const pl_input_spec *in = &e->spec.input;
+    size_t per_face = (size_t)in->w * in->h * 3;
+    for (int start = 0; start < n; start += MAX_BATCH) {
+        int batch = n - start < MAX_BATCH ? n - start : MAX_BATCH;
+        if (plan(e, batch, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
+        float *x = pl_session_input(e->session, 0);
+        for (int i = 0; i < batch; i++) {
+            float m[6];
+            pl_embedder_crop_map(&e->spec, &faces[start + i], m);
+            pl_sample_affine(img, m, in, x + (size_t)i * per_face);
+        }
+        if (pl_session_run(e->session, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
+        int rank;
+        int64_t dims[PL_MAX_RANK];
+        const float *y = pl_session_output(e->session, e->output, &rank, dims);
+        if (!y) return pl_fail(err, PL_ERR_INTERNAL, "%s: no output", e->spec.name);
+        for (int i = 0; i < batch; i++) {
+            float *row = out + (size_t)(start + i) * e->dim;
+            memcpy(row, y + (size_t)i * e->dim, (size_t)e->dim * sizeof *row);
+            l2_normalize(row, e->dim);
+        }
+    }
+    return PL_OK;
+}

@@ -1,0 +1,396 @@
+#include "face/mtcnn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/session.h"
+#include "face/preprocess.h"
+#include "formats/formats.h"
+#include "pasalista.h"
+
+#define PNET_STRIDE 2
+#define PNET_CELL 12
+#define PNET_STRIP 512     /* network-input rows per strip (even)          */
+#define PNET_OVERLAP 10    /* rows two strips share so no cell is lost      */
+#define STAGE_BATCH 256    /* RNet/ONet candidates per run                  */
+
+struct pl_mtcnn {
+    pl_graph *net[3];
+    pl_session *sess[3];
+    int batch[3];          /* the batch the session is planned for (-1 = none) */
+    int pnet_in_h, pnet_in_w;
+};
+
+void pl_mtcnn_default_options(pl_mtcnn_options *opt)
+{
+    opt->min_face = 20;
+    opt->threshold[0] = 0.6f;
+    opt->threshold[1] = 0.7f;
+    opt->threshold[2] = 0.7f;
+    opt->factor = 0.709f;
+    opt->max_candidates = 4000;
+}
+
+static pl_graph *load_net(const char *file, pl_error *err)
+{
+    char path[4096];
+    if (pl_model_file_path(file, path, sizeof path, err) != PL_OK) return NULL;
+    return pl_model_graph_load(path, err);
+}
+
+pl_mtcnn *pl_mtcnn_new(int n_threads, pl_error *err)
+{
+    static const char *files[3] = {"expo/pnet.tflite", "expo/rnet.tflite", "expo/onet.tflite"};
+    pl_mtcnn *m = calloc(1, sizeof *m);
+    if (!m) {
+        pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < 3; i++) {
+        m->batch[i] = -1;
+        m->net[i] = load_net(files[i], err);
+        if (!m->net[i] || !(m->sess[i] = pl_session_new(m->net[i], n_threads, err))) {
+            pl_mtcnn_free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+void pl_mtcnn_free(pl_mtcnn *m)
+{
+    if (!m) return;
+    for (int i = 0; i < 3; i++) {
+        pl_session_free(m->sess[i]);
+        pl_graph_free(m->net[i]);
+    }
+    free(m);
+}
+
+int pl_mtcnn_scales(int w, int h, int min_face, float factor, float *scales, int max)
+{
+    int n = 0;
+    float short_side = (float)(w < h ? w : h);
+    for (float face = (float)min_face; face <= short_side && n < max; face /= factor)
+        scales[n++] = 12.0f / face;
+    return n;
+}
+
+/* ---- boxes ---------------------------------------------------------------- */
+
+static float box_area(const pl_mtcnn_box *b)
+{
+    return (b->x2 - b->x1 + 1) * (b->y2 - b->y1 + 1);
+}
+
+static int by_score_desc(const void *a, const void *b)
+{
+    float sa = ((const pl_mtcnn_box *)a)->score, sb = ((const pl_mtcnn_box *)b)->score;
+    return (sa < sb) - (sa > sb);
+}
+
+int pl_mtcnn_nms(pl_mtcnn_box *boxes, int n, float threshold, int use_min)
+{
+    qsort(boxes, (size_t)n, sizeof *boxes, by_score_desc);
+    char *gone = calloc((size_t)n + 1, 1);
+    if (!gone) return n; /* keeping every box is safe, only slower */
+    for (int i = 0; i < n; i++) {
+        if (gone[i]) continue;
+        for (int j = i + 1; j < n; j++) {
+            if (gone[j]) continue;
+            float ix1 = fmaxf(boxes[i].x1, boxes[j].x1), iy1 = fmaxf(boxes[i].y1, boxes[j].y1);
+            float ix2 = fminf(boxes[i].x2, boxes[j].x2), iy2 = fminf(boxes[i].y2, boxes[j].y2);
+            if (ix2 < ix1 || iy2 < iy1) continue;
+            float inter = (ix2 - ix1 + 1) * (iy2 - iy1 + 1);
+            float ai = box_area(&boxes[i]), aj = box_area(&boxes[j]);
+            float overlap = use_min ? inter / fminf(ai, aj) : inter / (ai + aj - inter);
+            if (overlap >= threshold) gone[j] = 1;
+        }
+    }
+    int kept = 0;
+    for (int i = 0; i < n; i++)
+        if (!gone[i]) boxes[kept++] = boxes[i];
+    free(gone);
+    return kept;
+}
+
+/* Bounding-box regression: the net predicts corner offsets as fractions of
+ * the box size (Box.calibrate). */
+static void regress(pl_mtcnn_box *b)
+{
+    float w = b->x2 - b->x1 + 1, h = b->y2 - b->y1 + 1;
+    b->x1 += w * b->reg[0];
+    b->y1 += h * b->reg[1];
+    b->x2 += w * b->reg[2];
+    b->y2 += h * b->reg[3];
+}
+
+static void make_square(pl_mtcnn_box *b)
+{
+    float w = b->x2 - b->x1 + 1, h = b->y2 - b->y1 + 1, side = fmaxf(w, h);
+    b->x1 += (w - side) * 0.5f;
+    b->y1 += (h - side) * 0.5f;
+    b->x2 = b->x1 + side - 1;
+    b->y2 = b->y1 + side - 1;
+}
+
+/* ---- network inputs -------------------------------------------------------- */
+
+static float normalize(float v) { return (v - 127.5f) * (1.0f / 128.0f); }
+
+/* What every MTCNN stage is fed: RGB, (v-127.5)/128, transposed. */
+static void crop_transposed(const pl_image *img, const pl_mtcnn_box *b, int size, float *out)
+{
+    pl_input_spec spec = {size, size, 0, {127.5f, 127.5f, 127.5f},
+                          {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NWHC};
+    float m[6];
+    pl_box_to_affine(b->x1, b->y1, b->x2, b->y2, size, size, m);
+    pl_sample_affine(img, m, &spec, out);
+}
+
+/* One pyramid level, shrunk from the image with an area filter (averaging
+ * every source pixel the level pixel covers, so small faces survive big
+ * reductions without aliasing), as RGB floats in image orientation. */
+static float *make_level(const pl_image *img, int lw, int lh)
+{
+    float *lvl = malloc((size_t)lw * lh * 3 * sizeof *lvl);
+    if (!lvl) return NULL;
+    float kx = (float)img->w / lw, ky = (float)img->h / lh;
+    for (int y = 0; y < lh; y++) {
+        float fy0 = y * ky, fy1 = (y + 1) * ky;
+        int y0 = (int)fy0, y1 = (int)ceilf(fy1);
+        if (y1 > img->h) y1 = img->h;
+        for (int x = 0; x < lw; x++) {
+            float fx0 = x * kx, fx1 = (x + 1) * kx;
+            int x0 = (int)fx0, x1 = (int)ceilf(fx1);
+            if (x1 > img->w) x1 = img->w;
+            float acc[3] = {0, 0, 0}, wsum = 0;
+            for (int yy = y0; yy < y1; yy++) {
+                float wy = fminf((float)yy + 1, fy1) - fmaxf((float)yy, fy0);
+                for (int xx = x0; xx < x1; xx++) {
+                    float w = wy * (fminf((float)xx + 1, fx1) - fmaxf((float)xx, fx0));
+                    const uint8_t *p = img->px + ((size_t)yy * img->w + xx) * img->c;
+                    acc[0] += w * p[0];
+                    acc[1] += w * p[1];
+                    acc[2] += w * p[2];
+                    wsum += w;
+                }
+            }
+            float *o = lvl + ((size_t)y * lw + x) * 3;
+            for (int c = 0; c < 3; c++) o[c] = wsum > 0 ? acc[c] / wsum : 0;
+        }
+    }
+    return lvl;
+}
+
+/* ---- growing box lists ---------------------------------------------------- */
+
+typedef struct box_list {
+    pl_mtcnn_box *v;
+    int n, cap;
+} box_list;
+
+static int push_box(box_list *l, const pl_mtcnn_box *b)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 256;
+        pl_mtcnn_box *bigger = realloc(l->v, (size_t)cap * sizeof *bigger);
+        if (!bigger) return 0;
+        l->v = bigger;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *b;
+    return 1;
+}
+
+static pl_status plan_for(pl_mtcnn *m, int net, int batch, int rows, int cols, pl_error *err)
+{
+    int64_t dims[4] = {batch, rows, cols, 3};
+    return pl_session_set_input_shape(m->sess[net], 0, 4, dims, err);
+}
+
+/* Which graph output carries what: PNet/RNet/ONet list probabilities first
+ * in the file but we look them up by their last dimension to be safe. */
+static const float *output_with_last_dim(pl_session *s, int n_outputs, int last, int *rank, int64_t *dims)
+{
+    for (int i = 0; i < n_outputs; i++) {
+        const float *p = pl_session_output(s, i, rank, dims);
+        if (p && dims[*rank - 1] == last) return p;
+    }
+    return NULL;
+}
+
+/* ---- stage 1: PNet over the pyramid ----------------------------------------- */
+
+/* Run PNet over one level in strips of image columns (the network's rows,
+ * since its input is transposed) and collect cells above threshold. */
+static pl_status pnet_level(pl_mtcnn *m, const float *lvl, int lw, int lh, float scale,
+                            float threshold, box_list *out, pl_error *err)
+{
+    pl_session *s = m->sess[0];
+    int n_out = m->net[0]->n_outputs;
+    for (int c0 = 0; c0 + PNET_CELL <= lw; c0 += PNET_STRIP - PNET_OVERLAP) {
+        int rows = lw - c0 < PNET_STRIP ? lw - c0 : PNET_STRIP;
+        if (plan_for(m, 0, 1, rows, lh, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
+        float *in = pl_session_input(s, 0);
+        for (int x = 0; x < rows; x++)
+            for (int y = 0; y < lh; y++)
+                for (int c = 0; c < 3; c++)
+                    in[((size_t)x * lh + y) * 3 + c] = normalize(lvl[((size_t)y * lw + c0 + x) * 3 + c]);
+        if (pl_session_run(s, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
+        int rank;
+        int64_t pd[PL_MAX_RANK], rd[PL_MAX_RANK];
+        const float *prob = output_with_last_dim(s, n_out, 2, &rank, pd);
+        const float *reg = output_with_last_dim(s, n_out, 4, &rank, rd);
+        if (!prob || !reg || rank != 4)
+            return pl_fail(err, PL_ERR_FORMAT, "pnet: unexpected outputs");
+        int ow = (int)pd[1], oh = (int)pd[2];
+        int last = c0 + rows >= lw;
+        int keep_rows = last ? ow : (rows - PNET_OVERLAP) / PNET_STRIDE;
+        for (int a = 0; a < keep_rows && a < ow; a++) {
+            for (int b = 0; b < oh; b++) {
+                size_t k = (size_t)a * oh + b;
+                float score = prob[k * 2 + 1];
+                if (score <= threshold) continue;
+                float x = (float)(c0 / PNET_STRIDE + a), y = (float)b;
+                pl_mtcnn_box box = {0};
+                box.x1 = roundf(x * PNET_STRIDE / scale);
+                box.y1 = roundf(y * PNET_STRIDE / scale);
+                box.x2 = roundf((x * PNET_STRIDE + PNET_CELL - 1) / scale);
+                box.y2 = roundf((y * PNET_STRIDE + PNET_CELL - 1) / scale);
+                box.score = score;
+                memcpy(box.reg, reg + k * 4, sizeof box.reg);
+                if (!push_box(out, &box)) return pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory");
+            }
+        }
+        if (last) break;
+    }
+    return PL_OK;
+}
+
+static pl_status stage_pnet(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_options *opt,
+                            box_list *all, pl_error *err)
+{
+    float scales[64];
+    int n_scales = pl_mtcnn_scales(img->w, img->h, opt->min_face, opt->factor, scales, 64);
+    for (int i = 0; i < n_scales; i++) {
+        int lw = (int)ceilf(img->w * scales[i]), lh = (int)ceilf(img->h * scales[i]);
+        if (lw < PNET_CELL || lh < PNET_CELL) break;
+        float *lvl = make_level(img, lw, lh);
+        if (!lvl) return pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory for a %dx%d level", lw, lh);
+        box_list level = {0};
+        pl_status st = pnet_level(m, lvl, lw, lh, scales[i], opt->threshold[0], &level, err);
+        free(lvl);
+        if (st == PL_OK) {
+            level.n = pl_mtcnn_nms(level.v, level.n, 0.5f, 0);
+            for (int k = 0; k < level.n && st == PL_OK; k++)
+                if (!push_box(all, &level.v[k])) st = pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory");
+        }
+        free(level.v);
+        if (st != PL_OK) return st;
+    }
+    all->n = pl_mtcnn_nms(all->v, all->n, 0.7f, 0);
+    for (int k = 0; k < all->n; k++) {
+        regress(&all->v[k]);
+        make_square(&all->v[k]);
+    }
+    return PL_OK;
+}
+
+/* ---- stages 2 and 3: RNet and ONet on crops, in batches ------------------- */
+
+static pl_status refine(pl_mtcnn *m, int net, const pl_image *img, box_list *boxes,
+                        float threshold, pl_error *err)
+{
+    int size = net == 1 ? 24 : 48;
+    pl_session *s = m->sess[net];
+    int n_out = m->net[net]->n_outputs;
+    int kept = 0;
+    for (int start = 0; start < boxes->n; start += STAGE_BATCH) {
+        int batch = boxes->n - start < STAGE_BATCH ? boxes->n - start : STAGE_BATCH;
+        if (m->batch[net] != batch) {
+            if (plan_for(m, net, batch, size, size, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
+            m->batch[net] = batch;
+        }
+        float *in = pl_session_input(s, 0);
+        for (int i = 0; i < batch; i++)
+            crop_transposed(img, &boxes->v[start + i], size, in + (size_t)i * size * size * 3);
+        if (pl_session_run(s, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
+        int rank;
+        int64_t d[PL_MAX_RANK];
+        const float *prob = output_with_last_dim(s, n_out, 2, &rank, d);
+        const float *reg = output_with_last_dim(s, n_out, 4, &rank, d);
+        const float *lm = net == 2 ? output_with_last_dim(s, n_out, 10, &rank, d) : NULL;
+        if (!prob || !reg || (net == 2 && !lm))
+            return pl_fail(err, PL_ERR_FORMAT, "%s: unexpected outputs", net == 1 ? "rnet" : "onet");
+        for (int i = 0; i < batch; i++) {
+            pl_mtcnn_box b = boxes->v[start + i];
+            b.score = prob[i * 2 + 1];
+            if (b.score < threshold) continue;
+            memcpy(b.reg, reg + i * 4, sizeof b.reg);
+            if (lm) {
+                /* Landmarks are fractions of the box before regression. */
+                float w = b.x2 - b.x1 + 1, h = b.y2 - b.y1 + 1;
+                for (int j = 0; j < 5; j++) {
+                    b.landmarks[2 * j] = b.x1 + lm[i * 10 + j] * w;
+                    b.landmarks[2 * j + 1] = b.y1 + lm[i * 10 + j + 5] * h;
+                }
+            }
+            boxes->v[kept++] = b; /* kept <= start + i: never overwrites unread boxes */
+        }
+    }
+    boxes->n = kept;
+    if (net == 1) {
+        boxes->n = pl_mtcnn_nms(boxes->v, boxes->n, 0.7f, 0);
+        for (int k = 0; k < boxes->n; k++) {
+            regress(&boxes->v[k]);
+            make_square(&boxes->v[k]);
+        }
+    } else {
+        for (int k = 0; k < boxes->n; k++) regress(&boxes->v[k]);
+        boxes->n = pl_mtcnn_nms(boxes->v, boxes->n, 0.7f, 1);
+    }
+    return PL_OK;
+}
+
+pl_status pl_mtcnn_detect(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_options *opt,
+                          pl_face **faces, int *n_faces, pl_error *err)
+{
+    pl_mtcnn_options defaults;
+    if (!opt) {
+        pl_mtcnn_default_options(&defaults);
+        opt = &defaults;
+    }
+    *faces = NULL;
+    *n_faces = 0;
+    if (!img || !img->px || img->c < 3)
+        return pl_fail(err, PL_ERR_ARG, "mtcnn: needs an RGB image");
+    if (opt->min_face < 12)
+        return pl_fail(err, PL_ERR_ARG, "mtcnn: minimum face size %d is below 12 pixels", opt->min_face);
+
+    box_list boxes = {0};
+    pl_status st = stage_pnet(m, img, opt, &boxes, err);
+    if (st == PL_OK && boxes.n > opt->max_candidates) boxes.n = opt->max_candidates; /* sorted by score */
+    if (st == PL_OK && boxes.n) st = refine(m, 1, img, &boxes, opt->threshold[1], err);
+    if (st == PL_OK && boxes.n) st = refine(m, 2, img, &boxes, opt->threshold[2], err);
+    if (st == PL_OK && boxes.n) {
+        *faces = malloc((size_t)boxes.n * sizeof **faces);
+        if (!*faces) {
+            st = pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory");
+        } else {
+            for (int i = 0; i < boxes.n; i++) {
+                pl_face *f = &(*faces)[i];
+                f->x1 = boxes.v[i].x1;
+                f->y1 = boxes.v[i].y1;
+                f->x2 = boxes.v[i].x2;
+                f->y2 = boxes.v[i].y2;
+                f->score = boxes.v[i].score;
+                memcpy(f->landmarks, boxes.v[i].landmarks, sizeof f->landmarks);
+            }
+            *n_faces = boxes.n;
+        }
+    }
+    free(boxes.v);
+    return st;
+}
