@@ -33,16 +33,6 @@ int pl_similarity_fit(const float *src, const float *dst, int n, float m[6])
     return 1;
 }
 
-int pl_affine_invert(const float m[6], float inv[6])
-{
-    double det = (double)m[0] * m[4] - (double)m[1] * m[3];
-    if (fabs(det) < 1e-12) return 0;
-    double i0 = m[4] / det, i1 = -m[1] / det, i3 = -m[3] / det, i4 = m[0] / det;
-    inv[0] = (float)i0; inv[1] = (float)i1; inv[2] = (float)(-(i0 * m[2] + i1 * m[5]));
-    inv[3] = (float)i3; inv[4] = (float)i4; inv[5] = (float)(-(i3 * m[2] + i4 * m[5]));
-    return 1;
-}
-
 void pl_face_template(int size, float margin, float out[10])
 {
     /* Scale the 112 template about its centre (56,56) by 1/(1+2·margin),

@@ -11,6 +11,8 @@
 #ifndef PL_ALIGN_H
 #define PL_ALIGN_H
 
+#include "image/image.h" /* pl_affine_invert */
+
 /* The ArcFace template for a 112×112 crop, x0,y0,...,x4,y4. */
 extern const float pl_arcface_template_112[10];
 
@@ -18,9 +20,6 @@ extern const float pl_arcface_template_112[10];
  * Writes the 2×3 matrix m so that dst ≈ [m0 m1 m2; m3 m4 m5]·[x y 1].
  * Returns 0 when the points are degenerate (all equal). */
 int pl_similarity_fit(const float *src, const float *dst, int n, float m[6]);
-
-/* Invert a 2×3 affine matrix; returns 0 if singular. */
-int pl_affine_invert(const float m[6], float inv[6]);
 
 /* The template for a square crop of `size` pixels whose face occupies the
  * same fraction as in the 112 template, optionally with extra margin
