@@ -75,3 +75,236 @@ TEST(cpu_features_respect_cap)
     if (cap && strcmp(cap, "avx2") == 0) CHECK(!c->avx512f);
     if (c->avx512f) CHECK(c->avx2_fma);
 }
+
+/* ---- fast kernels vs the reference ------------------------------------- */
+
+#include <pthread.h>
+
+static unsigned rng_state = 12345;
+static float frand(void)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (float)((rng_state >> 8) & 0xffffff) / 16777216.0f * 2.0f - 1.0f;
+}
+static float *rand_buf(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = frand();
+    return p;
+}
+
+/* max |a - r| / max |scale|: the sums differ only in rounding order, so the
+ * error is measured against the size of the sums before the activation
+ * (a saturating tanh would otherwise shrink the scale but not the error). */
+static double rel_err(const float *a, const float *r, const float *scale, size_t n)
+{
+    double num = 0, den = 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - r[i]);
+        if (d > num || d != d) num = d != d ? INFINITY : d;
+        if (fabs(scale[i]) > den) den = fabs(scale[i]);
+        if (fabs(r[i]) > den) den = fabs(r[i]);
+    }
+    return num / den;
+}
+
+typedef struct conv_case {
+    int n, ih, iw, ic, oc, k_h, k_w, sh, sw, dh, dw, pt, pl, pb, pr, groups;
+} conv_case;
+
+static pl_conv_shape make_shape(const conv_case *c)
+{
+    pl_conv_shape s = {.n = c->n, .in_h = c->ih, .in_w = c->iw, .in_c = c->ic, .out_c = c->oc,
+                       .kh = c->k_h, .kw = c->k_w, .stride_h = c->sh, .stride_w = c->sw,
+                       .dilation_h = c->dh, .dilation_w = c->dw, .pad_top = c->pt,
+                       .pad_left = c->pl, .groups = c->groups};
+    s.out_h = (c->ih + c->pt + c->pb - c->dh * (c->k_h - 1) - 1) / c->sh + 1;
+    s.out_w = (c->iw + c->pl + c->pr - c->dw * (c->k_w - 1) - 1) / c->sw + 1;
+    return s;
+}
+
+static const conv_case conv_cases[] = {
+    /* n  ih  iw  ic  oc kh kw sh sw dh dw pt pl pb pr groups */
+    {1, 9, 7, 19, 37, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},     /* 1x1 flat, odd channels */
+    {1, 14, 14, 64, 128, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},  /* MobileFaceNet pointwise */
+    {2, 5, 6, 16, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},     /* batch 2 */
+    {1, 11, 10, 24, 20, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1},   /* 1x1 stride 2 */
+    {1, 13, 11, 5, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* 3x3 same */
+    {1, 16, 15, 32, 64, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, 1},   /* 3x3 s2 asymmetric pads */
+    {1, 12, 12, 3, 10, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},    /* MTCNN pnet conv1 */
+    {1, 31, 29, 3, 32, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1},    /* dlib 7x7 s2 stem */
+    {1, 9, 10, 8, 17, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1},     /* 2x2 valid */
+    {1, 10, 9, 7, 40, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1},     /* 5x5 same */
+    {1, 15, 14, 6, 18, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},    /* dilation 2 */
+    {1, 17, 16, 5, 9, 3, 3, 1, 1, 3, 3, 3, 3, 3, 3, 1},     /* dilation 3 */
+    {1, 20, 19, 4, 16, 3, 3, 1, 1, 5, 5, 5, 5, 5, 5, 1},    /* dilation 5 */
+    {1, 3, 3, 4, 8, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1},       /* kernel wider than input */
+    {1, 9, 8, 8, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},      /* groups 2 */
+    {1, 7, 7, 32, 64, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 4},     /* groups 4, 1x1 */
+    {1, 13, 12, 37, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 37},  /* depthwise, odd C */
+    {1, 28, 27, 64, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 64},  /* depthwise s2 */
+    {2, 7, 7, 40, 40, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 40},    /* GDC 7x7 */
+    {1, 7, 7, 512, 512, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 512}, /* GDC 512 */
+    {1, 11, 12, 16, 16, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 16},  /* depthwise dilated */
+    {1, 10, 9, 19, 19, 3, 3, 2, 1, 1, 1, 0, 1, 1, 1, 19},   /* depthwise mixed strides */
+    {1, 8, 8, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},      /* channel multiplier 2 */
+    {1, 30, 26, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 3x3 64->64 */
+};
+
+static const pl_act acts[] = {PL_ACT_NONE, PL_ACT_RELU, PL_ACT_PRELU, PL_ACT_RELU6,
+                              PL_ACT_LEAKY, PL_ACT_CLIP, PL_ACT_SIGMOID, PL_ACT_TANH};
+
+/* Caps the dispatch at `level`; returns 0 when this CPU lacks it. */
+static int use_level(const char *level)
+{
+    setenv("PL_CPU", level, 1);
+    const pl_cpu *c = pl_cpu_reload();
+    if (strcmp(level, "avx512") == 0) return c->avx512f;
+    if (strcmp(level, "avx2") == 0) return c->avx2_fma;
+    return 1;
+}
+
+static void check_conv_case(const conv_case *c, pl_act act, const char *level)
+{
+    pl_conv_shape s = make_shape(c);
+    size_t nx = (size_t)s.n * s.in_h * s.in_w * s.in_c;
+    size_t ny = (size_t)s.n * s.out_h * s.out_w * s.out_c;
+    size_t nw = (size_t)s.out_c * s.kh * s.kw * (s.in_c / s.groups);
+    float *x = rand_buf(nx), *w = rand_buf(nw), *b = rand_buf(s.out_c);
+    float *slope = rand_buf(s.out_c);
+    float *yr = malloc(ny * sizeof *yr), *yf = malloc(ny * sizeof *yf), *ys = malloc(ny * sizeof *ys);
+    pl_epilogue ep = {.act = act, .alpha = 0.1f, .lo = -0.5f, .hi = 0.7f, .slope = slope};
+    pl_conv2d_ref(&s, x, w, b, NULL, ys, 0, s.out_h); /* the scale */
+    pl_conv2d_ref(&s, x, w, b, &ep, yr, 0, s.out_h);
+    pl_conv_plan *p = pl_conv_plan_new(&s, w, b, &ep);
+    CHECK_MSG(p != NULL, "no plan for case ic %d oc %d k %dx%d", c->ic, c->oc, c->k_h, c->k_w);
+    CHECK_MSG(strncmp(pl_conv_plan_name(p), level, strlen(level)) == 0, "%s plan at level %s",
+              pl_conv_plan_name(p), level);
+    pl_conv_plan_run(p, x, yf, 0, s.out_h);
+    double e = rel_err(yf, yr, ys, ny);
+    CHECK_MSG(e <= 1e-5, "%s (%dx%d %d->%d s%d d%d g%d act %d): rel err %g", pl_conv_plan_name(p),
+              c->k_h, c->k_w, c->ic, c->oc, c->sh, c->dh, c->groups, (int)act, e);
+    /* Row ranges give the same bits as one call, and touch only their rows. */
+    for (size_t i = 0; i < ny; i++) ys[i] = NAN;
+    int mid = s.out_h / 3, mid2 = s.out_h - s.out_h / 4;
+    pl_conv_plan_run(p, x, ys, mid, mid2);
+    size_t row = (size_t)s.out_w * s.out_c, img = (size_t)s.out_h * row;
+    for (int bi = 0; bi < s.n; bi++)
+        for (int r = 0; r < s.out_h; r++)
+            for (size_t i = 0; i < row; i++) {
+                float v = ys[bi * img + r * row + i];
+                if (r >= mid && r < mid2) CHECK(v == yf[bi * img + r * row + i]);
+                else CHECK(isnan(v));
+            }
+    pl_conv_plan_run(p, x, ys, 0, mid);
+    pl_conv_plan_run(p, x, ys, mid2, s.out_h);
+    CHECK(memcmp(ys, yf, ny * sizeof *ys) == 0);
+    pl_conv_plan_free(p);
+    free(x), free(w), free(b), free(slope), free(yr), free(yf), free(ys);
+}
+
+static void check_all_convs(const char *level)
+{
+    if (!use_level(level)) {
+        use_level("avx512");
+        SKIP("this CPU has no %s", level);
+    }
+    int i = 0;
+    for (size_t c = 0; c < sizeof conv_cases / sizeof conv_cases[0]; c++)
+        for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++, i++)
+            if (a == 0 || (i % 3) == 0 || c < 2) check_conv_case(&conv_cases[c], acts[a], level);
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
+
+TEST(conv_fast_avx512_matches_ref) { check_all_convs("avx512"); }
+TEST(conv_fast_avx2_matches_ref) { check_all_convs("avx2"); }
+
+TEST(conv_generic_cpu_has_no_plan)
+{
+    use_level("generic");
+    pl_conv_shape s = make_shape(&conv_cases[0]);
+    float w[19 * 37] = {0};
+    CHECK(pl_conv_plan_new(&s, w, NULL, NULL) == NULL);
+    CHECK(pl_fc_plan_new(4, 4, w, NULL, NULL) == NULL);
+    CHECK_STR(pl_conv_plan_name(NULL), "reference");
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
+
+static void check_fc(int m, int n, int k, pl_act act, const char *level)
+{
+    float *x = rand_buf((size_t)m * k), *w = rand_buf((size_t)n * k), *b = rand_buf(n);
+    float *slope = rand_buf(n);
+    float *yr = malloc((size_t)m * n * sizeof *yr), *yf = malloc((size_t)m * n * sizeof *yf);
+    float *ys = malloc((size_t)m * n * sizeof *ys);
+    pl_epilogue ep = {.act = act, .alpha = 0.2f, .lo = -0.3f, .hi = 0.3f, .slope = slope};
+    pl_fc_ref(m, n, k, x, w, b, NULL, ys, 0, m);
+    pl_fc_ref(m, n, k, x, w, b, &ep, yr, 0, m);
+    pl_fc_plan *p = pl_fc_plan_new(n, k, w, b, &ep);
+    CHECK(p != NULL);
+    CHECK(strncmp(pl_fc_plan_name(p), level, strlen(level)) == 0);
+    int half = m / 2;
+    pl_fc_plan_run(p, m, x, yf, 0, half);
+    pl_fc_plan_run(p, m, x, yf, half, m);
+    double e = rel_err(yf, yr, ys, (size_t)m * n);
+    CHECK_MSG(e <= 1e-5, "fc m%d n%d k%d act %d: rel err %g", m, n, k, (int)act, e);
+    pl_fc_plan_free(p);
+    free(x), free(w), free(b), free(slope), free(yr), free(yf), free(ys);
+}
+
+static void check_all_fc(const char *level)
+{
+    if (!use_level(level)) SKIP("this CPU has no %s", level);
+    static const int ms[] = {1, 3, 17, 64}, ns[] = {1, 10, 33, 128}, ks[] = {1, 7, 512};
+    int i = 0;
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++)
+            for (int c = 0; c < 3; c++, i++)
+                check_fc(ms[a], ns[b], ks[c], acts[i % 8], level);
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
+
+TEST(fc_fast_avx512_matches_ref) { check_all_fc("avx512"); }
+TEST(fc_fast_avx2_matches_ref) { check_all_fc("avx2"); }
+
+/* Two threads run halves of one plan at once: the plan is read-only. */
+typedef struct half_job {
+    const pl_conv_plan *p;
+    const float *x;
+    float *y;
+    int r0, r1;
+} half_job;
+static void *run_half(void *arg)
+{
+    half_job *j = arg;
+    pl_cpu_set_ftz();
+    for (int it = 0; it < 20; it++) pl_conv_plan_run(j->p, j->x, j->y, j->r0, j->r1);
+    return NULL;
+}
+
+TEST(conv_plan_threads_share_one_plan)
+{
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+    pl_conv_shape s = make_shape(&conv_cases[5]);
+    size_t nx = (size_t)s.in_h * s.in_w * s.in_c, ny = (size_t)s.out_h * s.out_w * s.out_c;
+    float *x = rand_buf(nx), *w = rand_buf((size_t)s.out_c * 9 * s.in_c);
+    float *y1 = calloc(ny, sizeof *y1), *y2 = calloc(ny, sizeof *y2);
+    pl_conv_plan *p = pl_conv_plan_new(&s, w, NULL, NULL);
+    if (!p) {
+        free(x), free(w), free(y1), free(y2);
+        SKIP("no fast path on this CPU");
+    }
+    pl_conv_plan_run(p, x, y1, 0, s.out_h);
+    half_job a = {p, x, y2, 0, s.out_h / 2}, b = {p, x, y2, s.out_h / 2, s.out_h};
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, run_half, &a);
+    pthread_create(&tb, NULL, run_half, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    CHECK(memcmp(y1, y2, ny * sizeof *y1) == 0);
+    pl_conv_plan_free(p);
+    free(x), free(w), free(y1), free(y2);
+}

@@ -60,3 +60,20 @@ const pl_cpu *pl_cpu_features(void)
     pthread_once(&cpu_once, cpu_init);
     return &cpu_features;
 }
+
+const pl_cpu *pl_cpu_reload(void)
+{
+    pthread_once(&cpu_once, cpu_init);
+    cpu_init();
+    return &cpu_features;
+}
+
+void pl_cpu_set_ftz(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned int csr;
+    __asm__ volatile("stmxcsr %0" : "=m"(csr));
+    csr |= 0x8040; /* FTZ (bit 15) | DAZ (bit 6) */
+    __asm__ volatile("ldmxcsr %0" : : "m"(csr));
+#endif
+}

@@ -55,9 +55,10 @@ void pl_conv_plan_free(pl_conv_plan *p);
 /* Output rows [row_begin, row_end) over all batch items; thread-safe. */
 void pl_conv_plan_run(const pl_conv_plan *p, const float *x, float *y,
                       int row_begin, int row_end);
-/* Bytes of scratch the plan needs per call (0 if none), and a variant that
- * takes scratch memory from the caller's arena. */
-const char *pl_conv_plan_name(const pl_conv_plan *p); /* "avx512-3x3", ... */
+/* The kernel chosen, e.g. "avx512-direct3x3", "avx2-dw3x3", "avx512-1x1";
+ * "reference" for NULL. Plans need no scratch memory: run() keeps its
+ * working set in registers and on the stack. */
+const char *pl_conv_plan_name(const pl_conv_plan *p);
 
 typedef struct pl_fc_plan pl_fc_plan;
 pl_fc_plan *pl_fc_plan_new(int n, int k, const float *w, const float *bias,
@@ -65,12 +66,23 @@ pl_fc_plan *pl_fc_plan_new(int n, int k, const float *w, const float *bias,
 void pl_fc_plan_free(pl_fc_plan *p);
 void pl_fc_plan_run(const pl_fc_plan *p, int m, const float *x, float *y,
                     int m_begin, int m_end);
+const char *pl_fc_plan_name(const pl_fc_plan *p); /* "avx512-fc", ...  */
 
 /* CPU features, detected once. */
 typedef struct pl_cpu {
     int avx2_fma;
     int avx512f;
 } pl_cpu;
+/* $PL_CPU=generic|avx2|avx512 caps what is reported, so every dispatch
+ * level can be tested on one machine. */
 const pl_cpu *pl_cpu_features(void);
+/* Re-read the CPU and $PL_CPU now (tests and benchmarks switch levels with
+ * setenv + this). Not thread-safe: call it while no plan is being made. */
+const pl_cpu *pl_cpu_reload(void);
+
+/* Set flush-to-zero and denormals-are-zero in the calling thread's MXCSR:
+ * denormal weights otherwise make SIMD code 100x slower. Every thread that
+ * runs kernels should call it once. */
+void pl_cpu_set_ftz(void);
 
 #endif

@@ -1,36 +1,228 @@
-/* kernels_fast.c — choosing and running the fast convolution and fully
- * connected kernels (placeholder: no fast path yet, callers use the
- * reference). */
-#include "engine/kernels.h"
+/* kernels_fast.c — choosing a fast convolution / fully-connected kernel
+ * for a layer, repacking its weights once, and running it.
+ *
+ * The choice is made at plan time from the CPU (pl_cpu_features, capped by
+ * PL_CPU) and the layer's shape:
+ *   depthwise (groups == Cin == Cout)  -> per-channel vector kernel
+ *   anything else with Cin, Cout divisible by groups -> direct-convolution
+ *       register tiles (1x1 stride-1 unpadded layers run as one GEMM)
+ * A CPU with neither AVX2+FMA nor AVX-512 gets NULL: the caller uses the
+ * reference kernels.
+ */
+#include "engine/kernels_fast.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-struct pl_conv_plan { int unused; };
-struct pl_fc_plan { int unused; };
+static void *alloc_floats(size_t n)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0) return NULL;
+    memset(p, 0, (n ? n : 1) * sizeof(float));
+    return p;
+}
+
+/* The widest vector this CPU may use, 0 when only the reference fits. */
+static int vector_width(void)
+{
+    const pl_cpu *c = pl_cpu_features();
+    if (c->avx512f) return PL_VL_AVX512;
+    if (c->avx2_fma) return PL_VL_AVX2;
+    return 0;
+}
+
+static const char *isa_name(int vl) { return vl == PL_VL_AVX512 ? "avx512" : "avx2"; }
+
+static int shape_ok(const pl_conv_shape *s)
+{
+    int g = s->groups;
+    return s->n > 0 && s->in_h > 0 && s->in_w > 0 && s->in_c > 0 && s->out_h > 0 &&
+           s->out_w > 0 && s->out_c > 0 && s->kh > 0 && s->kw > 0 && s->stride_h > 0 &&
+           s->stride_w > 0 && s->dilation_h > 0 && s->dilation_w > 0 && g > 0 &&
+           s->in_c % g == 0 && s->out_c % g == 0;
+}
+
+/* Copy `n` per-channel values into a block-padded array: value c of group
+ * g goes to block (g, c / nb), lane c % nb. */
+static float *pack_per_channel(const float *v, int groups, int ocg, int n_cb, int nb)
+{
+    float *out = alloc_floats((size_t)groups * n_cb * nb);
+    if (!out || !v) return out;
+    for (int g = 0; g < groups; g++)
+        for (int c = 0; c < ocg; c++)
+            out[((size_t)g * n_cb + c / nb) * nb + c % nb] = v[g * ocg + c];
+    return out;
+}
+
+/* OHWI [Cout][KH][KW][icg] -> per (group, block): [KH][KW][icg][NB]. */
+static void pack_dense(pl_conv_plan *p, const float *w)
+{
+    const pl_conv_shape *s = &p->s;
+    int taps = s->kh * s->kw, icg = p->icg, nb = p->nb;
+    size_t blk_size = (size_t)taps * icg * nb;
+    for (int oc = 0; oc < s->out_c; oc++) {
+        int g = oc / p->ocg, c = oc % p->ocg;
+        float *blk = p->w + ((size_t)g * p->n_cb + c / nb) * blk_size;
+        for (int t = 0; t < taps; t++)
+            for (int ci = 0; ci < icg; ci++)
+                blk[((size_t)t * icg + ci) * nb + c % nb] = w[((size_t)oc * taps + t) * icg + ci];
+    }
+}
+
+/* Output columns whose every tap lies inside the input. */
+static void interior_cols(pl_conv_plan *p)
+{
+    const pl_conv_shape *s = &p->s;
+    int span = (s->kw - 1) * s->dilation_w;
+    int lo = (s->pad_left + s->stride_w - 1) / s->stride_w;
+    int last = s->in_w - 1 - span + s->pad_left; /* need ox*sw <= last */
+    int hi = last < 0 ? 0 : last / s->stride_w + 1;
+    if (lo > s->out_w) lo = s->out_w;
+    if (hi > s->out_w) hi = s->out_w;
+    p->ox_lo = lo;
+    p->ox_hi = hi > lo ? hi : lo;
+}
+
+static int plan_dense(pl_conv_plan *p, const float *w, const float *bias, int vl)
+{
+    p->kind = PL_CONV_DENSE;
+    p->nv = p->ocg > vl ? 2 : 1;
+    p->nb = p->nv * vl;
+    p->n_cb = (p->ocg + p->nb - 1) / p->nb;
+    const pl_conv_shape *s = &p->s;
+    size_t wn = (size_t)s->groups * p->n_cb * s->kh * s->kw * p->icg * p->nb;
+    p->w = alloc_floats(wn);
+    p->bias = pack_per_channel(bias, s->groups, p->ocg, p->n_cb, p->nb);
+    if (!p->w || !p->bias) return 0;
+    pack_dense(p, w);
+    if (p->ep.act == PL_ACT_PRELU) {
+        p->slope = pack_per_channel(p->ep.slope, s->groups, p->ocg, p->n_cb, p->nb);
+        if (!p->slope) return 0;
+    }
+    interior_cols(p);
+    p->flat = s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+              s->pad_top == 0 && s->pad_left == 0 && s->in_h == s->out_h && s->in_w == s->out_w;
+    p->run = vl == PL_VL_AVX512 ? pl_conv_dense_avx512 : pl_conv_dense_avx2;
+    const char *what = p->flat ? "1x1" : (s->groups > 1 ? "grouped" : "direct");
+    snprintf(p->name, sizeof p->name, "%s-%s%dx%d", isa_name(vl), what, s->kh, s->kw);
+    if (p->flat) snprintf(p->name, sizeof p->name, "%s-1x1", isa_name(vl));
+    return 1;
+}
+
+/* OHWI with I = 1: [C][KH][KW] -> [KH][KW][Cpad]. */
+static int plan_depthwise(pl_conv_plan *p, const float *w, const float *bias, int vl)
+{
+    const pl_conv_shape *s = &p->s;
+    int C = s->out_c, taps = s->kh * s->kw;
+    int cpad = (C + vl - 1) / vl * vl;
+    p->kind = PL_CONV_DEPTHWISE;
+    p->w = alloc_floats((size_t)taps * cpad);
+    p->bias = alloc_floats(cpad);
+    if (!p->w || !p->bias) return 0;
+    for (int c = 0; c < C; c++)
+        for (int t = 0; t < taps; t++) p->w[(size_t)t * cpad + c] = w[(size_t)c * taps + t];
+    if (bias) memcpy(p->bias, bias, (size_t)C * sizeof(float));
+    if (p->ep.act == PL_ACT_PRELU) {
+        p->slope = alloc_floats(cpad);
+        if (!p->slope) return 0;
+        if (p->ep.slope) memcpy(p->slope, p->ep.slope, (size_t)C * sizeof(float));
+    }
+    p->run = vl == PL_VL_AVX512 ? pl_conv_dw_avx512 : pl_conv_dw_avx2;
+    snprintf(p->name, sizeof p->name, "%s-dw%dx%d", isa_name(vl), s->kh, s->kw);
+    return 1;
+}
 
 pl_conv_plan *pl_conv_plan_new(const pl_conv_shape *s, const float *w,
                                const float *bias, const pl_epilogue *ep)
 {
-    (void)s; (void)w; (void)bias; (void)ep;
-    return NULL;
+    int vl = vector_width();
+    if (!vl || !s || !w || !shape_ok(s)) return NULL;
+    pl_conv_plan *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->s = *s;
+    if (ep) p->ep = *ep;
+    p->icg = s->in_c / s->groups;
+    p->ocg = s->out_c / s->groups;
+    int ok = (s->groups == s->in_c && s->groups == s->out_c && s->groups > 1)
+                 ? plan_depthwise(p, w, bias, vl)
+                 : plan_dense(p, w, bias, vl);
+    p->ep.slope = NULL; /* the plan keeps its own padded copy */
+    if (!ok) {
+        pl_conv_plan_free(p);
+        return NULL;
+    }
+    return p;
 }
-void pl_conv_plan_free(pl_conv_plan *p) { free(p); }
+
+void pl_conv_plan_free(pl_conv_plan *p)
+{
+    if (!p) return;
+    free(p->w);
+    free(p->bias);
+    free(p->slope);
+    free(p);
+}
+
 void pl_conv_plan_run(const pl_conv_plan *p, const float *x, float *y,
                       int row_begin, int row_end)
 {
-    (void)p; (void)x; (void)y; (void)row_begin; (void)row_end;
+    if (row_begin < 0) row_begin = 0;
+    if (row_end > p->s.out_h) row_end = p->s.out_h;
+    if (row_begin >= row_end) return;
+    p->run(p, x, y, row_begin, row_end);
 }
-const char *pl_conv_plan_name(const pl_conv_plan *p) { (void)p; return "none"; }
+
+const char *pl_conv_plan_name(const pl_conv_plan *p) { return p ? p->name : "reference"; }
+
+/* ---- fully connected ----------------------------------------------------- */
 
 pl_fc_plan *pl_fc_plan_new(int n, int k, const float *w, const float *bias,
                            const pl_epilogue *ep)
 {
-    (void)n; (void)k; (void)w; (void)bias; (void)ep;
-    return NULL;
+    int vl = vector_width();
+    if (!vl || n <= 0 || k <= 0 || !w) return NULL;
+    pl_fc_plan *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->n = n;
+    p->k = k;
+    if (ep) p->ep = *ep;
+    p->nv = n > vl ? 2 : 1;
+    p->nb = p->nv * vl;
+    p->n_nb = (n + p->nb - 1) / p->nb;
+    p->w = alloc_floats((size_t)p->n_nb * k * p->nb);
+    p->bias = pack_per_channel(bias, 1, n, p->n_nb, p->nb);
+    if (p->ep.act == PL_ACT_PRELU) p->slope = pack_per_channel(p->ep.slope, 1, n, p->n_nb, p->nb);
+    p->ep.slope = NULL;
+    if (!p->w || !p->bias || (p->ep.act == PL_ACT_PRELU && !p->slope)) {
+        pl_fc_plan_free(p);
+        return NULL;
+    }
+    /* [N][K] -> per block of NB outputs: [K][NB]. */
+    for (int j = 0; j < n; j++)
+        for (int c = 0; c < k; c++)
+            p->w[((size_t)(j / p->nb) * k + c) * p->nb + j % p->nb] = w[(size_t)j * k + c];
+    p->run = vl == PL_VL_AVX512 ? pl_fc_avx512 : pl_fc_avx2;
+    snprintf(p->name, sizeof p->name, "%s-fc", isa_name(vl));
+    return p;
 }
-void pl_fc_plan_free(pl_fc_plan *p) { free(p); }
+
+const char *pl_fc_plan_name(const pl_fc_plan *p) { return p ? p->name : "reference"; }
+
+void pl_fc_plan_free(pl_fc_plan *p)
+{
+    if (!p) return;
+    free(p->w);
+    free(p->bias);
+    free(p->slope);
+    free(p);
+}
+
 void pl_fc_plan_run(const pl_fc_plan *p, int m, const float *x, float *y,
                     int m_begin, int m_end)
 {
-    (void)p; (void)m; (void)x; (void)y; (void)m_begin; (void)m_end;
+    if (m_begin < 0) m_begin = 0;
+    if (m_end > m) m_end = m;
+    if (m_begin >= m_end) return;
+    p->run(p, m, x, y, m_begin, m_end);
 }

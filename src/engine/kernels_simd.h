@@ -1,0 +1,339 @@
+/* kernels_simd.h — the SIMD convolution / fully-connected micro-kernels,
+ * written once and compiled per instruction set: kernels_avx2.c and
+ * kernels_avx512.c define the vector macros below and include this file.
+ *
+ * Required macros: VL (floats per vector), vec, V_ZERO(), V_LOAD(p),
+ * V_LOAD_PART(p, n), V_BCAST(p), V_SET1(f), V_FMA(a, b, c) = a*b + c,
+ * V_ADD, V_MUL, V_MAX, V_MIN, V_NEGSEL(v, s) = v < 0 ? v*s : v,
+ * V_STORE(p, v), V_STORE_PART(p, v, n), SUFFIX(name), and the register
+ * tile sizes P_NV1 / P_NV2 (output pixels per tile for 1 or 2 vectors of
+ * output channels: as many accumulators as the register file holds).
+ *
+ * The dense kernel is a direct convolution: a tile of P output pixels of
+ * one row times NB = NV*VL output channels lives in registers; for each
+ * filter tap and input channel it broadcasts one input value per pixel and
+ * multiplies it by NV weight vectors. Pixels near the left/right border
+ * are done one at a time with the taps clipped, so the tiles need no
+ * padding copies and no scratch.
+ */
+#include <stddef.h>
+
+#include "engine/kernels_fast.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#define PMAX 24
+#define NVMAX 2
+
+typedef struct tile_args {
+    const float *x;
+    ptrdiff_t x0;            /* offset of pixel 0's window origin in x    */
+    ptrdiff_t xpix;          /* between consecutive pixels' origins       */
+    ptrdiff_t xdy, xdx;      /* per filter row / column step              */
+    int ky0, ky1, kx0, kx1;  /* taps inside the input                     */
+    int kw, icg;
+    const float *w;          /* packed block: [KH][KW][icg][NB]           */
+    const float *bias, *slope; /* this block's NB values                   */
+    const pl_epilogue *ep;
+    float *y;
+    ptrdiff_t ypix;          /* floats between output pixels              */
+    int nvalid;              /* output channels of this block that exist  */
+} tile_args;
+
+/* The vectorisable activations; sigmoid/tanh go through pl_apply_act
+ * after the store (they are rare after a convolution). */
+ALWAYS_INLINE vec act_vec(vec v, const pl_epilogue *ep, const float *slope)
+{
+    switch (ep->act) {
+    case PL_ACT_RELU: return V_MAX(v, V_ZERO());
+    case PL_ACT_RELU6: return V_MIN(V_MAX(v, V_ZERO()), V_SET1(6.0f));
+    case PL_ACT_CLIP: return V_MIN(V_MAX(v, V_SET1(ep->lo)), V_SET1(ep->hi));
+    case PL_ACT_LEAKY: return V_NEGSEL(v, V_SET1(ep->alpha));
+    case PL_ACT_PRELU: return V_NEGSEL(v, V_LOAD(slope));
+    default: return v;
+    }
+}
+
+/* Store NB channels (n of them valid) of one pixel, then the scalar
+ * activations if any. */
+ALWAYS_INLINE void store_pixel(float *y, const vec *v, int nv, int n,
+                               const pl_epilogue *ep, int ch0)
+{
+    for (int j = 0; j < nv; j++) {
+        int left = n - j * VL;
+        if (left >= VL) V_STORE(y + j * VL, v[j]);
+        else if (left > 0) V_STORE_PART(y + j * VL, v[j], left);
+    }
+    if (ep->act == PL_ACT_SIGMOID || ep->act == PL_ACT_TANH)
+        for (int c = 0; c < n; c++) y[c] = pl_apply_act(y[c], ep, ch0 + c);
+}
+
+ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV)
+{
+    vec acc[PMAX][NVMAX];
+    const int NB = NV * VL;
+#pragma GCC unroll 24
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 2
+        for (int j = 0; j < NV; j++) acc[p][j] = V_LOAD(a->bias + j * VL);
+
+    for (int ky = a->ky0; ky < a->ky1; ky++) {
+        for (int kx = a->kx0; kx < a->kx1; kx++) {
+            const float *xp = a->x + a->x0 + ky * a->xdy + kx * a->xdx;
+            const float *wp = a->w + (size_t)(ky * a->kw + kx) * a->icg * NB;
+            for (int ci = 0; ci < a->icg; ci++) {
+                vec wv[NVMAX];
+#pragma GCC unroll 2
+                for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wp + (size_t)ci * NB + j * VL);
+#pragma GCC unroll 24
+                for (int p = 0; p < P; p++) {
+                    vec b = V_BCAST(xp + p * a->xpix + ci);
+#pragma GCC unroll 2
+                    for (int j = 0; j < NV; j++) acc[p][j] = V_FMA(b, wv[j], acc[p][j]);
+                }
+            }
+        }
+    }
+
+    const pl_epilogue *ep = a->ep;
+    int vect = ep->act != PL_ACT_NONE && ep->act != PL_ACT_SIGMOID && ep->act != PL_ACT_TANH;
+#pragma GCC unroll 24
+    for (int p = 0; p < P; p++) {
+        if (vect)
+#pragma GCC unroll 2
+            for (int j = 0; j < NV; j++)
+                acc[p][j] = act_vec(acc[p][j], ep, a->slope ? a->slope + j * VL : NULL);
+        store_pixel(a->y + p * a->ypix, acc[p], NV, a->nvalid, ep, 0);
+    }
+}
+
+/* One function per (pixels, vectors) tile: the compiler keeps the
+ * accumulators in registers only when both are constants. */
+#define TILE_FN(P, NV)                                                         \
+    static void SUFFIX(tile_##P##_##NV)(const tile_args *a) { tile_body(a, P, NV); }
+TILE_FN(1, 1)
+TILE_FN(2, 1)
+TILE_FN(4, 1)
+TILE_FN(8, 1)
+TILE_FN(1, 2)
+TILE_FN(2, 2)
+TILE_FN(4, 2)
+TILE_FN(8, 2)
+static void SUFFIX(tile_max_1)(const tile_args *a) { tile_body(a, P_NV1, 1); }
+static void SUFFIX(tile_max_2)(const tile_args *a) { tile_body(a, P_NV2, 2); }
+
+/* Runs tiles over `count` consecutive pixels starting at a->x0 / a->y,
+ * largest tiles first. */
+static void SUFFIX(tile_run)(tile_args *a, int count, int nv)
+{
+    static const int sizes[2][5] = {{P_NV1, 8, 4, 2, 1}, {P_NV2, 8, 4, 2, 1}};
+    typedef void (*tile_fn)(const tile_args *);
+    static const tile_fn fns[2][5] = {
+        {SUFFIX(tile_max_1), SUFFIX(tile_8_1), SUFFIX(tile_4_1), SUFFIX(tile_2_1), SUFFIX(tile_1_1)},
+        {SUFFIX(tile_max_2), SUFFIX(tile_8_2), SUFFIX(tile_4_2), SUFFIX(tile_2_2), SUFFIX(tile_1_2)}};
+    int row = nv - 1;
+    for (int i = 0; i < 5 && count > 0; i++) {
+        int sz = sizes[row][i];
+        while (count >= sz) {
+            fns[row][i](a);
+            a->x0 += sz * a->xpix;
+            a->y += sz * a->ypix;
+            count -= sz;
+        }
+    }
+}
+
+static int div_floor(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static int div_ceil(int a, int b) { return -div_floor(-a, b); }
+
+/* Taps k in [lo, hi) with 0 <= origin + k*d < size. */
+static void tap_range(int origin, int d, int k, int size, int *lo, int *hi)
+{
+    int l = origin < 0 ? div_ceil(-origin, d) : 0;
+    int h = div_floor(size - 1 - origin, d) + 1;
+    if (h > k) h = k;
+    if (h < l) h = l;
+    *lo = l;
+    *hi = h;
+}
+
+/* 1x1, stride 1, no padding: the rows [r0, r1) are one [pixels, Cin] x
+ * [Cin, Cout] product, tiled across row ends. */
+static void SUFFIX(dense_flat)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
+{
+    const pl_conv_shape *s = &p->s;
+    size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
+    size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
+    int npix = (r1 - r0) * s->out_w;
+    for (int b = 0; b < s->n; b++) {
+        for (int g = 0; g < s->groups; g++) {
+            for (int cb = 0; cb < p->n_cb; cb++) {
+                size_t blk = (size_t)g * p->n_cb + cb;
+                int ch = cb * p->nb;
+                tile_args a = {
+                    .x = x + b * img_in + (size_t)g * p->icg,
+                    .x0 = (ptrdiff_t)r0 * s->out_w * s->in_c,
+                    .xpix = s->in_c, .xdy = 0, .xdx = 0,
+                    .ky0 = 0, .ky1 = 1, .kx0 = 0, .kx1 = 1, .kw = 1, .icg = p->icg,
+                    .w = p->w + blk * p->icg * p->nb,
+                    .bias = p->bias + blk * p->nb,
+                    .slope = p->slope ? p->slope + blk * p->nb : NULL,
+                    .ep = &p->ep,
+                    .y = y + b * img_out + (size_t)r0 * s->out_w * s->out_c + (size_t)g * p->ocg + ch,
+                    .ypix = s->out_c,
+                    .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
+                SUFFIX(tile_run)(&a, npix, p->nv);
+            }
+        }
+    }
+}
+
+void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
+{
+    if (p->flat) {
+        SUFFIX(dense_flat)(p, x, y, r0, r1);
+        return;
+    }
+    const pl_conv_shape *s = &p->s;
+    size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
+    size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
+    size_t wblk = (size_t)s->kh * s->kw * p->icg * p->nb;
+    for (int b = 0; b < s->n; b++) {
+        for (int oy = r0; oy < r1; oy++) {
+            int iy0 = oy * s->stride_h - s->pad_top, ky0, ky1;
+            tap_range(iy0, s->dilation_h, s->kh, s->in_h, &ky0, &ky1);
+            for (int g = 0; g < s->groups; g++) {
+                for (int cb = 0; cb < p->n_cb; cb++) {
+                    size_t blk = (size_t)g * p->n_cb + cb;
+                    int ch = cb * p->nb;
+                    tile_args a = {
+                        .x = x + b * img_in + (size_t)g * p->icg,
+                        .xpix = (ptrdiff_t)s->stride_w * s->in_c,
+                        .xdy = (ptrdiff_t)s->dilation_h * s->in_w * s->in_c,
+                        .xdx = (ptrdiff_t)s->dilation_w * s->in_c,
+                        .ky0 = ky0, .ky1 = ky1, .kw = s->kw, .icg = p->icg,
+                        .w = p->w + blk * wblk,
+                        .bias = p->bias + blk * p->nb,
+                        .slope = p->slope ? p->slope + blk * p->nb : NULL,
+                        .ep = &p->ep,
+                        .ypix = s->out_c,
+                        .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
+                    float *yrow = y + b * img_out + (size_t)oy * s->out_w * s->out_c +
+                                  (size_t)g * p->ocg + ch;
+                    ptrdiff_t xrow = (ptrdiff_t)iy0 * s->in_w * s->in_c;
+                    /* Border pixels one at a time with clipped taps; the
+                     * interior [ox_lo, ox_hi) in tiles with all taps. */
+                    int lo = p->ox_lo < p->ox_hi ? p->ox_lo : s->out_w;
+                    int hi = p->ox_lo < p->ox_hi ? p->ox_hi : s->out_w;
+                    for (int ox = 0; ox < s->out_w; ox++) {
+                        if (ox == lo) {
+                            a.kx0 = 0;
+                            a.kx1 = s->kw;
+                            a.x0 = xrow + (ptrdiff_t)(ox * s->stride_w - s->pad_left) * s->in_c;
+                            a.y = yrow + (size_t)ox * s->out_c;
+                            SUFFIX(tile_run)(&a, hi - lo, p->nv);
+                            ox = hi - 1;
+                            continue;
+                        }
+                        int ix0 = ox * s->stride_w - s->pad_left;
+                        tap_range(ix0, s->dilation_w, s->kw, s->in_w, &a.kx0, &a.kx1);
+                        a.x0 = xrow + (ptrdiff_t)ix0 * s->in_c;
+                        a.y = yrow + (size_t)ox * s->out_c;
+                        if (p->nv == 1) SUFFIX(tile_1_1)(&a);
+                        else SUFFIX(tile_1_2)(&a);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---- depthwise, channel multiplier 1 ------------------------------------ */
+
+#define DW_NV 4
+
+/* One output pixel, all channels: DW_NV vectors at a time for
+ * independent accumulations, then a vector at a time for the tail. */
+ALWAYS_INLINE void dw_pixel(const pl_conv_plan *p, const float *xb, ptrdiff_t x0,
+                            int ky0, int ky1, int kx0, int kx1, float *yp)
+{
+    const pl_conv_shape *s = &p->s;
+    const int C = s->in_c;
+    const ptrdiff_t xdy = (ptrdiff_t)s->dilation_h * s->in_w * C, xdx = (ptrdiff_t)s->dilation_w * C;
+    int cpad = (C + VL - 1) / VL * VL;
+    int c = 0;
+    for (; c + DW_NV * VL <= C; c += DW_NV * VL) {
+        vec acc[DW_NV];
+#pragma GCC unroll 4
+        for (int j = 0; j < DW_NV; j++) acc[j] = V_LOAD(p->bias + c + j * VL);
+        for (int ky = ky0; ky < ky1; ky++) {
+            for (int kx = kx0; kx < kx1; kx++) {
+                const float *xp = xb + x0 + ky * xdy + kx * xdx + c;
+                const float *wp = p->w + (size_t)(ky * s->kw + kx) * cpad + c;
+#pragma GCC unroll 4
+                for (int j = 0; j < DW_NV; j++)
+                    acc[j] = V_FMA(V_LOAD(xp + j * VL), V_LOAD(wp + j * VL), acc[j]);
+            }
+        }
+#pragma GCC unroll 4
+        for (int j = 0; j < DW_NV; j++)
+            if (p->ep.act != PL_ACT_NONE)
+                acc[j] = act_vec(acc[j], &p->ep, p->slope ? p->slope + c + j * VL : NULL);
+        store_pixel(yp + c, acc, DW_NV, DW_NV * VL, &p->ep, c);
+    }
+    for (; c < C; c += VL) {
+        int n = C - c < VL ? C - c : VL;
+        vec acc = V_LOAD(p->bias + c);
+        for (int ky = ky0; ky < ky1; ky++) {
+            for (int kx = kx0; kx < kx1; kx++) {
+                const float *xp = xb + x0 + ky * xdy + kx * xdx + c;
+                const float *wp = p->w + (size_t)(ky * s->kw + kx) * cpad + c;
+                vec xv = n == VL ? V_LOAD(xp) : V_LOAD_PART(xp, n);
+                acc = V_FMA(xv, V_LOAD(wp), acc);
+            }
+        }
+        if (p->ep.act != PL_ACT_NONE)
+            acc = act_vec(acc, &p->ep, p->slope ? p->slope + c : NULL);
+        store_pixel(yp + c, &acc, 1, n, &p->ep, c);
+    }
+}
+
+void SUFFIX(pl_conv_dw)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
+{
+    const pl_conv_shape *s = &p->s;
+    size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
+    size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
+    for (int b = 0; b < s->n; b++) {
+        const float *xb = x + b * img_in;
+        for (int oy = r0; oy < r1; oy++) {
+            int iy0 = oy * s->stride_h - s->pad_top, ky0, ky1;
+            tap_range(iy0, s->dilation_h, s->kh, s->in_h, &ky0, &ky1);
+            for (int ox = 0; ox < s->out_w; ox++) {
+                int ix0 = ox * s->stride_w - s->pad_left, kx0, kx1;
+                tap_range(ix0, s->dilation_w, s->kw, s->in_w, &kx0, &kx1);
+                ptrdiff_t x0 = ((ptrdiff_t)iy0 * s->in_w + ix0) * s->in_c;
+                float *yp = y + b * img_out + ((size_t)oy * s->out_w + ox) * s->out_c;
+                dw_pixel(p, xb, x0, ky0, ky1, kx0, kx1, yp);
+            }
+        }
+    }
+}
+
+/* ---- fully connected: a 1x1 convolution over m "pixels" ------------------ */
+
+void SUFFIX(pl_fc)(const pl_fc_plan *p, int m, const float *x, float *y, int m0, int m1)
+{
+    (void)m;
+    for (int cb = 0; cb < p->n_nb; cb++) {
+        int ch = cb * p->nb;
+        tile_args a = {
+            .x = x, .x0 = (ptrdiff_t)m0 * p->k, .xpix = p->k, .xdy = 0, .xdx = 0,
+            .ky0 = 0, .ky1 = 1, .kx0 = 0, .kx1 = 1, .kw = 1, .icg = p->k,
+            .w = p->w + (size_t)cb * p->k * p->nb,
+            .bias = p->bias + (size_t)cb * p->nb,
+            .slope = p->slope ? p->slope + (size_t)cb * p->nb : NULL,
+            .ep = &p->ep,
+            .y = y + (size_t)m0 * p->n + ch, .ypix = p->n,
+            .nvalid = p->n - ch < p->nb ? p->n - ch : p->nb};
+        SUFFIX(tile_run)(&a, m1 - m0, p->nv);
+    }
+}
