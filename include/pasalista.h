@@ -71,6 +71,257 @@ pl_status pl_model_files_list(int verify_hash, pl_model_file **files, int *n,
 pl_status pl_model_file_path(const char *file, char *buf, size_t bufsize,
                              pl_error *err);
 
+
+/* ---- roster import: spreadsheet -> photo folder (src/roster/) ------------ */
+
+/* One student as the class spreadsheet lists them. Strings are UTF-8 and
+ * never NULL ("" when the column is absent). */
+typedef struct pl_roster_row {
+    int row;             /* 1-based row in the sheet (CSV: record number)  */
+    char *name;          /* full name as written: trimmed, accents intact  */
+    char **links;        /* every link found in the photo column(s)        */
+    int n_links;
+    char *student_id, *email, *gender;
+} pl_roster_row;
+
+typedef struct pl_roster {
+    pl_roster_row *rows;
+    int n_rows;
+    char sheet[128];         /* sheet read ("" for CSV)                     */
+    int header_row;          /* 1-based row holding the headers             */
+    char name_header[128];   /* header(s) used for the name, for messages   */
+    char photo_header[128];
+} pl_roster;
+
+typedef struct pl_roster_options {
+    const char *name_col;   /* header text, column letter ("B") or number
+                               ("2"); NULL = find it by the usual headers   */
+    const char *photo_col;  /* same, for the photo links                    */
+    const char *sheet;      /* sheet name; NULL = first sheet that has one  */
+    size_t max_file_bytes;  /* 0 = 64 MiB (also caps each unzipped part)    */
+} pl_roster_options;
+
+/* Read .xlsx, .csv (`,` `;` or tab, UTF-8 with or without BOM) or .ods,
+ * chosen by content. Fails (PL_ERR_FORMAT) naming the file when there is
+ * no name column, no rows, a corrupt or oversized zip, a broken CSV. */
+pl_status pl_roster_read(const char *path, const pl_roster_options *opt,
+                         pl_roster *out, pl_error *err);
+void pl_roster_free(pl_roster *r);
+
+/* Turn a link from the sheet into a URL that downloads the bytes: every
+ * Google Drive form (/file/d/ID/view, open?id=, uc?id=, usercontent,
+ * docs.google.com) becomes drive_base + "/uc?export=download&id=ID"
+ * (drive_base NULL = "https://drive.google.com"); other http(s) URLs are
+ * kept. Anything else fails (PL_ERR_ARG) with the reason in err.
+ * *is_drive (may be NULL) says which kind it was. */
+pl_status pl_drive_link_parse(const char *link, const char *drive_base,
+                              char *url, size_t url_size, int *is_drive,
+                              pl_error *err);
+
+/* Why a photo is missing; pl_import_reason_name() gives the word written
+ * in import-report.csv. */
+typedef enum pl_import_reason {
+    PL_REASON_NONE = 0,
+    PL_REASON_NO_LINK,      /* the student's photo cell is empty           */
+    PL_REASON_BAD_LINK,     /* not a Drive link nor an http(s) URL         */
+    PL_REASON_NOT_PUBLIC,   /* Drive answered with a sign-in page / 401/403 */
+    PL_REASON_NOT_FOUND,    /* HTTP 404 / 410                              */
+    PL_REASON_HTTP,         /* another HTTP error, after the retries       */
+    PL_REASON_TIMEOUT,      /* connect or total timeout, after the retries */
+    PL_REASON_NETWORK,      /* DNS, refused, reset..., after the retries   */
+    PL_REASON_TOO_LARGE,    /* over the size limit                         */
+    PL_REASON_NOT_IMAGE,    /* HTML or unknown bytes                       */
+    PL_REASON_UNSUPPORTED,  /* an image type we refuse (GIF, BMP, ...)     */
+    PL_REASON_UNDECODABLE,  /* looks like an image but does not decode     */
+    PL_REASON_TOO_SMALL,    /* decodes, but smaller than min_side pixels   */
+    PL_REASON_IO,           /* cannot write in the photos folder           */
+    PL_REASON_DUPLICATE,    /* same bytes as another student's photo
+                               (a warning: the file is kept)               */
+    PL_REASON_COUNT
+} pl_import_reason;
+const char *pl_import_reason_name(pl_import_reason r);
+
+typedef enum pl_import_status {
+    PL_IMPORT_DOWNLOADED = 0,  /* fetched and checked in this run          */
+    PL_IMPORT_SKIPPED,         /* already there from an earlier run        */
+    PL_IMPORT_FAILED           /* no photo from this link (see reason)     */
+} pl_import_status;
+const char *pl_import_status_name(pl_import_status s);
+
+/* One (student, link) pair; a student with no link gets one item. */
+typedef struct pl_import_item {
+    int student;              /* index in roster->rows                      */
+    int index;                /* photo number: file is <index>.<ext>        */
+    const char *link;         /* as written in the sheet (borrowed)         */
+    char url[2048];           /* direct URL ("" if the link was rejected)   */
+    pl_import_status status;
+    pl_import_reason reason;  /* NONE, or why it failed, or DUPLICATE       */
+    char detail[256];         /* one human line: "HTTP 404", ...            */
+    char file[512];           /* path under the photos folder, "" if none   */
+    char format[8];           /* jpeg, png, webp, heic                      */
+    char sha256[65];
+    long long bytes;
+    int http_code, attempts;
+} pl_import_item;
+
+typedef struct pl_import_result {
+    pl_import_item *items;
+    int n_items;
+    char (*folders)[96];      /* per roster row: its folder under photos    */
+    int n_students;
+    int downloaded, skipped, failed, duplicates;
+    int students_without_photo;
+    int by_reason[PL_REASON_COUNT];
+    char report_path[1024];   /* where import-report.csv was written        */
+} pl_import_result;
+
+typedef struct pl_import_progress {
+    int done, total;          /* items finished / all items                 */
+    long long bytes;          /* downloaded so far                          */
+    const pl_import_item *item; /* the item that just finished, or NULL     */
+    const char *student;      /* its student's name                         */
+} pl_import_progress;
+typedef void (*pl_import_progress_fn)(void *user, const pl_import_progress *p);
+
+typedef struct pl_import_options {
+    int jobs;                   /* parallel downloads (8)                   */
+    const char *drive_base_url; /* NULL = https://drive.google.com          */
+    long connect_timeout_ms;    /* 10000                                    */
+    long timeout_ms;            /* per request, 60000                       */
+    int retries;                /* on 429, 5xx, timeouts, drops (4)         */
+    long backoff_ms;            /* first wait, doubled each retry (500)     */
+    long long max_bytes;        /* per photo (25 MiB)                       */
+    int max_redirects;          /* 10                                       */
+    int min_side;               /* smallest acceptable width/height (64)    */
+    int refresh;                /* download again even what is present      */
+    const char *report_path;    /* NULL = <photos>/import-report.csv        */
+    pl_import_progress_fn progress; /* called from the importing thread     */
+    void *progress_user;
+} pl_import_options;
+void pl_import_options_default(pl_import_options *o);
+
+/* Download every student's photos into photos_dir:
+ *     photos_dir/<Name_Folded_To_ASCII>/1.jpg, 2.png, ...
+ *     photos_dir/roster.csv          folder,name,student_id,email,gender,photos
+ *     photos_dir/import-report.csv   student,link,status,reason,file
+ * (roster.csv maps each folder back to the full name; `pasalista enroll`
+ * reads it.) Idempotent: a photo already present from the same link is
+ * skipped, failures are retried, and a good photo is never removed because
+ * a later download failed. Per-student problems go into *out, not *err;
+ * *err is for the run itself (photos_dir unwritable, out of memory). */
+pl_status pl_roster_import(const pl_roster *roster, const char *photos_dir,
+                           const pl_import_options *opt,
+                           pl_import_result *out, pl_error *err);
+void pl_import_result_free(pl_import_result *r);
+
+/* ---- enrollment and attendance (src/attend/) ------------------------------ */
+
+/* The networks and the database, opened once and shared by enroll/take. */
+typedef struct pl_app pl_app;
+
+typedef struct pl_app_options {
+    const char *db_path;  /* default "pasalista.db"                          */
+    const char *model;    /* embedder name or "onnx:PATH"; default below     */
+    int threads;          /* compute threads (default 1)                     */
+    int min_face;         /* smallest face to detect, pixels (default 20)    */
+    int create_db;        /* create the database file when missing           */
+} pl_app_options;
+
+const char *pl_default_model(void);
+pl_app *pl_app_open(const pl_app_options *opt, pl_error *err);
+void pl_app_close(pl_app *app);
+
+/* Called as work advances (done of total); `what` names the current item.
+ * The library never draws: the CLI turns this into a progress bar. */
+typedef void (*pl_progress_fn)(void *ctx, int done, int total, const char *what);
+
+typedef enum pl_enroll_status {
+    PL_ENROLL_ADDED = 0,  /* embedded and stored                             */
+    PL_ENROLL_ALREADY,    /* same bytes already enrolled for this model      */
+    PL_ENROLL_REJECTED,   /* readable, but not a usable face (see reason)    */
+    PL_ENROLL_ERROR       /* unreadable: missing, empty, not an image, ...   */
+} pl_enroll_status;
+
+typedef struct pl_enroll_item {
+    char student[256];
+    char path[4096];
+    pl_enroll_status status;
+    char reason[256];
+} pl_enroll_item;
+
+typedef struct pl_enroll_result {
+    pl_enroll_item *items;
+    int n_items;
+    int added, already, rejected, errors;   /* photos                        */
+    int students;                           /* named in the source           */
+    int students_ok;                        /* with a usable photo now       */
+    int students_failed;                    /* with none: nothing stored     */
+} pl_enroll_result;
+
+/* Enroll every student of SOURCE: a folder with one subfolder per student,
+ * a flat folder of photos named after the students, or the folder written
+ * by `roster import`. Each student is one transaction: a student with no
+ * usable photo leaves the database as it was. Returns PL_OK when the run
+ * finished, even if some photos were refused (see the result). */
+pl_status pl_enroll(pl_app *app, const char *source, pl_progress_fn progress,
+                    void *ctx, pl_enroll_result *out, pl_error *err);
+void pl_enroll_result_free(pl_enroll_result *r);
+
+typedef enum pl_decision {
+    PL_PRESENT = 0,
+    PL_REVIEW,            /* a match, but not sure enough: a person decides  */
+    PL_UNKNOWN,           /* a face that matches nobody enrolled             */
+    PL_ABSENT
+} pl_decision;
+const char *pl_decision_name(pl_decision d);
+
+typedef struct pl_take_face {
+    int photo;                      /* index in photos[]                     */
+    float x1, y1, x2, y2;           /* box, pixels of the upright photo      */
+    float det_score;
+    float landmarks[10];
+    int student;                    /* assigned student, -1 if unknown       */
+    int best_guess;                 /* most similar student, even if unknown */
+    float score;                    /* similarity to assigned / best guess   */
+    pl_decision decision;           /* PRESENT, REVIEW or UNKNOWN            */
+} pl_take_face;
+
+typedef struct pl_take_student {
+    int64_t id;
+    char name[256];
+    pl_decision status;             /* PRESENT, REVIEW or ABSENT             */
+    float score;                    /* best evidence                         */
+    int photo, face;                /* where (-1 when absent)                */
+} pl_take_student;
+
+typedef struct pl_take_photo {
+    char path[4096];
+    int w, h;
+    int ok;                         /* 0: could not be read (see error)      */
+    char error[512];
+    int n_faces;
+    double ms_decode, ms_detect, ms_embed, ms_match;
+} pl_take_photo;
+
+typedef struct pl_take_result {
+    char model[128];
+    float accept_threshold, review_threshold; /* cosine similarity             */
+    pl_take_photo *photos;
+    int n_photos, photos_failed;
+    pl_take_face *faces;
+    int n_faces;
+    pl_take_student *students;      /* every enrolled student, by name       */
+    int n_students;
+    int present, review, absent, unknown;
+} pl_take_result;
+
+/* Find every face in every photo, match them one-to-one per photo against
+ * the enrolled students, and decide who is present. Unreadable photos are
+ * reported in photos[] and the others still processed. */
+pl_status pl_take(pl_app *app, const char *const *photos, int n_photos,
+                  pl_take_result *out, pl_error *err);
+void pl_take_result_free(pl_take_result *r);
+
 #ifdef __cplusplus
 }
 #endif

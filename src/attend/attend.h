@@ -1,0 +1,48 @@
+/* attend.h — the two main flows: enroll students, take attendance.
+ *
+ * This module ties the rooms together: image (decode) -> face (detect,
+ * check, align, embed) -> store (gallery) for enrollment, and
+ * image -> face -> match (one-to-one assignment, thresholds) for taking
+ * attendance. It owns no pixels or SQL of its own; it owns the decisions:
+ * which photo is good enough, which face is which student, who is present.
+ * Its public face is the "enrollment and attendance" section of
+ * include/pasalista.h.
+ */
+#ifndef PL_ATTEND_H
+#define PL_ATTEND_H
+
+#include "face/embedder.h"
+#include "face/mtcnn.h"
+#include "face/quality.h"
+#include "pasalista.h"
+#include "store/store.h"
+
+/* The loaded networks and the open database, shared by both flows. */
+struct pl_app {
+    pl_store *store;
+    pl_mtcnn *detector;
+    pl_embedder *embedder;
+    char model[128];        /* embedder name as stored with embeddings      */
+    int threads;
+    pl_mtcnn_options detect;
+    pl_quality_limits quality;
+};
+
+/* A photo of the source folder, and whose it is. */
+typedef struct pl_source_photo {
+    char student[256];      /* full name                                    */
+    char path[4096];
+    char code[64], email[128], gender[16]; /* from a roster, if any         */
+} pl_source_photo;
+
+/* List the photos of an enrollment source (a folder of student folders, a
+ * flat folder of photos named after the students, or the output of
+ * `roster import`). Non-photo files are listed with path but reason set. */
+pl_status pl_source_scan(const char *source, pl_source_photo **photos, int *n,
+                         pl_error *err);
+
+/* Student name from a photo's file name in a flat folder:
+ * "Ana_María_Pérez-2.jpg" -> "Ana María Pérez". */
+void pl_name_from_filename(const char *file, char *out, size_t size);
+
+#endif
