@@ -1,0 +1,375 @@
+/* geometry.c — crop, resize (bilinear as TF/Android, half-pixel bilinear,
+ * area), affine warp, transpose, flips, quarter-turn rotations and paste.
+ * These build the face networks' inputs, so the sampling conventions are
+ * spelled out and tested against hand-computed values. */
+#include "image/image_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int valid(const pl_image *img)
+{
+    return img && img->px && img->w > 0 && img->h > 0 &&
+           (img->c == 1 || img->c == 3 || img->c == 4);
+}
+
+#define NEED_VALID(img, what)                                                  \
+    do {                                                                       \
+        if (!valid(img)) return pl_fail(err, PL_ERR_ARG, "%s: empty or invalid image", what); \
+    } while (0)
+
+static uint8_t clamp_u8(float v)
+{
+    return v <= 0.f ? 0 : v >= 255.f ? 255 : (uint8_t)(v + 0.5f);
+}
+
+/* ---- crop ------------------------------------------------------------------ */
+
+pl_status pl_image_crop(const pl_image *src, int x, int y, int w, int h, pl_image *out,
+                        pl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    NEED_VALID(src, "crop");
+    long long x0 = x, y0 = y, x1 = (long long)x + w, y1 = (long long)y + h;
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x1 > src->w) x1 = src->w;
+    if (y1 > src->h) y1 = src->h;
+    if (w <= 0 || h <= 0 || x1 <= x0 || y1 <= y0)
+        return pl_fail(err, PL_ERR_ARG, "crop: rectangle (%d,%d %dx%d) is outside the %dx%d image",
+                       x, y, w, h, src->w, src->h);
+    pl_status st = pl_img_alloc(out, (int)(x1 - x0), (int)(y1 - y0), src->c, "crop", err);
+    if (st) return st;
+    size_t row = (size_t)out->w * src->c;
+    for (int r = 0; r < out->h; r++)
+        memcpy(out->px + r * row, src->px + (((size_t)y0 + r) * src->w + (size_t)x0) * src->c, row);
+    return PL_OK;
+}
+
+pl_status pl_image_crop_pad(const pl_image *src, int x, int y, int w, int h, uint32_t fill,
+                            pl_image *out, pl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    NEED_VALID(src, "crop_pad");
+    pl_status st = pl_img_alloc(out, w, h, src->c, "crop_pad", err);
+    if (st) return st;
+    uint8_t col[4];
+    pl_img_colour(fill, src->c, col);
+    size_t n = (size_t)w * h;
+    for (size_t i = 0; i < n; i++) memcpy(out->px + i * src->c, col, (size_t)src->c);
+    /* Intersection of the asked rectangle with the source, in both frames. */
+    long long sx0 = x > 0 ? x : 0, sy0 = y > 0 ? y : 0;
+    long long sx1 = (long long)x + w < src->w ? (long long)x + w : src->w;
+    long long sy1 = (long long)y + h < src->h ? (long long)y + h : src->h;
+    if (sx1 <= sx0 || sy1 <= sy0) return PL_OK;
+    size_t row = (size_t)(sx1 - sx0) * src->c;
+    for (long long sy = sy0; sy < sy1; sy++)
+        memcpy(out->px + ((size_t)(sy - y) * w + (size_t)(sx0 - x)) * src->c,
+               src->px + ((size_t)sy * src->w + (size_t)sx0) * src->c, row);
+    return PL_OK;
+}
+
+/* ---- bilinear -------------------------------------------------------------- */
+
+/* Per output coordinate: the two source taps and the weight of the second,
+ * computed exactly as TF's compute_interpolation_weights (in float). */
+typedef struct tap { int lo, hi; float t; } tap;
+
+static void bilinear_taps(int in, int out, int half, tap *taps)
+{
+    float scale = (float)in / (float)out;
+    for (int i = 0; i < out; i++) {
+        float s = half ? ((float)i + 0.5f) * scale - 0.5f : (float)i * scale;
+        float f = floorf(s);
+        int lo = (int)f, hi = (int)ceilf(s);
+        taps[i].t = s - f;
+        taps[i].lo = lo < 0 ? 0 : lo > in - 1 ? in - 1 : lo;
+        taps[i].hi = hi < 0 ? 0 : hi > in - 1 ? in - 1 : hi;
+    }
+}
+
+static pl_status resize_bilinear(const pl_image *src, int w, int h, int half, pl_image *out,
+                                 pl_error *err)
+{
+    tap *tx = malloc(sizeof *tx * w), *ty = malloc(sizeof *ty * h);
+    if (!tx || !ty) {
+        free(tx);
+        free(ty);
+        return pl_fail(err, PL_ERR_NOMEM, "resize: out of memory");
+    }
+    bilinear_taps(src->w, w, half, tx);
+    bilinear_taps(src->h, h, half, ty);
+    int c = src->c;
+    size_t stride = (size_t)src->w * c;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *r0 = src->px + ty[y].lo * stride, *r1 = src->px + ty[y].hi * stride;
+        float fy = ty[y].t;
+        uint8_t *d = out->px + (size_t)y * w * c;
+        for (int x = 0; x < w; x++) {
+            const uint8_t *a = r0 + tx[x].lo * c, *b = r0 + tx[x].hi * c;
+            const uint8_t *e = r1 + tx[x].lo * c, *g = r1 + tx[x].hi * c;
+            float fx = tx[x].t;
+            for (int k = 0; k < c; k++) {
+                float top = a[k] + (b[k] - a[k]) * fx;
+                float bot = e[k] + (g[k] - e[k]) * fx;
+                *d++ = clamp_u8(top + (bot - top) * fy);
+            }
+        }
+    }
+    free(tx);
+    free(ty);
+    return PL_OK;
+}
+
+/* ---- area (box filter) ----------------------------------------------------- */
+
+/* Output i covers source [i*s, (i+1)*s); each covered source pixel j gets
+ * the length of its overlap, normalised so a row of weights sums to 1. */
+typedef struct span { int first, n; } span;
+
+static int area_weights(int in, int out, span *sp, float **wts)
+{
+    double s = (double)in / out;
+    size_t cap = (size_t)in + 2 * (size_t)out, used = 0;
+    float *w = malloc(sizeof *w * cap);
+    if (!w) return 0;
+    for (int i = 0; i < out; i++) {
+        double a = i * s, b = (i + 1) * s;
+        int j0 = (int)floor(a), j1 = (int)ceil(b);
+        if (j1 > in) j1 = in;
+        if (j1 <= j0) j1 = j0 + 1;
+        double sum = 0;
+        sp[i].first = j0;
+        sp[i].n = j1 - j0;
+        for (int j = j0; j < j1; j++) {
+            double lo = a > j ? a : j, hi = b < j + 1 ? b : j + 1;
+            double v = hi > lo ? hi - lo : 0;
+            w[used + (j - j0)] = (float)v;
+            sum += v;
+        }
+        for (int j = 0; j < sp[i].n; j++) w[used + j] = sum > 0 ? (float)(w[used + j] / sum) : 1.f / sp[i].n;
+        used += (size_t)sp[i].n;
+    }
+    *wts = w;
+    return 1;
+}
+
+/* One source row reduced horizontally into acc (+= wy * value). */
+static void area_row(const uint8_t *row, int c, int ow, const span *sx, const float *wx,
+                     float wy, float *acc)
+{
+    const float *w = wx;
+    for (int x = 0; x < ow; x++) {
+        float v[4] = {0, 0, 0, 0};
+        const uint8_t *p = row + (size_t)sx[x].first * c;
+        for (int j = 0; j < sx[x].n; j++, p += c)
+            for (int k = 0; k < c; k++) v[k] += w[j] * p[k];
+        w += sx[x].n;
+        for (int k = 0; k < c; k++) acc[x * c + k] += wy * v[k];
+    }
+}
+
+/* Streams: one float accumulator row, so a 12 MP source needs no copy. */
+static pl_status resize_area(const pl_image *src, int w, int h, pl_image *out, pl_error *err)
+{
+    span *sx = malloc(sizeof *sx * w), *sy = malloc(sizeof *sy * h);
+    float *wx = NULL, *wy = NULL, *acc = malloc(sizeof *acc * w * src->c);
+    int ok = sx && sy && acc && area_weights(src->w, w, sx, &wx) && area_weights(src->h, h, sy, &wy);
+    if (ok) {
+        int c = src->c;
+        size_t stride = (size_t)src->w * c;
+        const float *wyp = wy;
+        for (int y = 0; y < h; y++) {
+            memset(acc, 0, sizeof *acc * w * c);
+            for (int j = 0; j < sy[y].n; j++)
+                area_row(src->px + (size_t)(sy[y].first + j) * stride, c, w, sx, wx, wyp[j], acc);
+            wyp += sy[y].n;
+            uint8_t *d = out->px + (size_t)y * w * c;
+            for (int i = 0; i < w * c; i++) d[i] = clamp_u8(acc[i]);
+        }
+    }
+    free(sx);
+    free(sy);
+    free(wx);
+    free(wy);
+    free(acc);
+    return ok ? PL_OK : pl_fail(err, PL_ERR_NOMEM, "resize: out of memory");
+}
+
+pl_status pl_image_resize(const pl_image *src, int w, int h, pl_resize_mode mode, pl_image *out,
+                          pl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    NEED_VALID(src, "resize");
+    if (w <= 0 || h <= 0) return pl_fail(err, PL_ERR_ARG, "resize: bad target size %dx%d", w, h);
+    pl_status st = pl_img_alloc(out, w, h, src->c, "resize", err);
+    if (st) return st;
+    int shrinks = w < src->w || h < src->h;
+    if (mode == PL_RESIZE_AUTO || mode == PL_RESIZE_AREA)
+        mode = shrinks ? PL_RESIZE_AREA : PL_RESIZE_BILINEAR_HALF;
+    st = mode == PL_RESIZE_AREA ? resize_area(src, w, h, out, err)
+                                : resize_bilinear(src, w, h, mode == PL_RESIZE_BILINEAR_HALF, out, err);
+    if (st) pl_image_free(out);
+    return st;
+}
+
+/* ---- affine warp ----------------------------------------------------------- */
+
+int pl_affine_invert(const float m[6], float inv[6])
+{
+    double a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
+    double det = a * e - b * d;
+    if (fabs(det) < 1e-12) return 0;
+    double ia = e / det, ib = -b / det, id = -d / det, ie = a / det;
+    inv[0] = (float)ia;
+    inv[1] = (float)ib;
+    inv[2] = (float)(-(ia * c + ib * f));
+    inv[3] = (float)id;
+    inv[4] = (float)ie;
+    inv[5] = (float)(-(id * c + ie * f));
+    return 1;
+}
+
+pl_status pl_image_warp_affine(const pl_image *src, const float m[6], int w, int h, int border,
+                               pl_image *out, pl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    NEED_VALID(src, "warp");
+    if (!m || w <= 0 || h <= 0) return pl_fail(err, PL_ERR_ARG, "warp: bad matrix or size %dx%d", w, h);
+    pl_status st = pl_img_alloc(out, w, h, src->c, "warp", err);
+    if (st) return st;
+    int c = src->c, sw = src->w, sh = src->h;
+    uint8_t bv = (uint8_t)(border < 0 ? 0 : border > 255 ? 255 : border);
+    uint8_t *d = out->px;
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++, d += c) {
+            double fxs = (double)m[0] * x + (double)m[1] * y + m[2];
+            double fys = (double)m[3] * x + (double)m[4] * y + m[5];
+            if (!(fxs > -1.0 && fxs < sw && fys > -1.0 && fys < sh)) { /* also NaN */
+                memset(d, bv, (size_t)c);
+                continue;
+            }
+            int x0 = (int)floor(fxs), y0 = (int)floor(fys);
+            float ax = (float)(fxs - x0), ay = (float)(fys - y0);
+            int in_x0 = x0 >= 0, in_x1 = x0 + 1 < sw, in_y0 = y0 >= 0, in_y1 = y0 + 1 < sh;
+            const uint8_t *p = src->px + ((ptrdiff_t)y0 * sw + x0) * c;
+            for (int k = 0; k < c; k++) {
+                float v00 = in_y0 && in_x0 ? p[k] : bv;
+                float v01 = in_y0 && in_x1 ? p[c + k] : bv;
+                float v10 = in_y1 && in_x0 ? p[(ptrdiff_t)sw * c + k] : bv;
+                float v11 = in_y1 && in_x1 ? p[(ptrdiff_t)sw * c + c + k] : bv;
+                float top = v00 + (v01 - v00) * ax, bot = v10 + (v11 - v10) * ax;
+                d[k] = clamp_u8(top + (bot - top) * ay);
+            }
+        }
+    }
+    return PL_OK;
+}
+
+/* ---- transpose, flips, rotations ------------------------------------------ */
+
+pl_status pl_image_transpose(const pl_image *src, pl_image *out, pl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    NEED_VALID(src, "transpose");
+    pl_status st = pl_img_alloc(out, src->h, src->w, src->c, "transpose", err);
+    if (st) return st;
+    /* EXIF orientation 5 is exactly the transpose. */
+    for (int y = 0; y < src->h; y++)
+        pl_orient_put_row(out, 5, src->w, src->h, y, src->px + (size_t)y * src->w * src->c);
+    return PL_OK;
+}
+
+void pl_image_flip_h(pl_image *img)
+{
+    if (!valid(img)) return;
+    int c = img->c;
+    for (int y = 0; y < img->h; y++) {
+        uint8_t *a = img->px + (size_t)y * img->w * c, *b = a + (size_t)(img->w - 1) * c;
+        for (; a < b; a += c, b -= c)
+            for (int k = 0; k < c; k++) {
+                uint8_t t = a[k];
+                a[k] = b[k];
+                b[k] = t;
+            }
+    }
+}
+
+void pl_image_flip_v(pl_image *img)
+{
+    if (!valid(img)) return;
+    size_t row = (size_t)img->w * img->c;
+    uint8_t *tmp = malloc(row);
+    if (!tmp) { /* rare; swap byte by byte */
+        for (int y = 0; y < img->h / 2; y++) {
+            uint8_t *a = img->px + y * row, *b = img->px + (img->h - 1 - y) * row;
+            for (size_t i = 0; i < row; i++) { uint8_t t = a[i]; a[i] = b[i]; b[i] = t; }
+        }
+        return;
+    }
+    for (int y = 0; y < img->h / 2; y++) {
+        uint8_t *a = img->px + y * row, *b = img->px + (img->h - 1 - y) * row;
+        memcpy(tmp, a, row);
+        memcpy(a, b, row);
+        memcpy(b, tmp, row);
+    }
+    free(tmp);
+}
+
+pl_status pl_image_rotate90(const pl_image *src, int quarter_turns, pl_image *out, pl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    NEED_VALID(src, "rotate");
+    int q = ((quarter_turns % 4) + 4) % 4;
+    static const int orient[4] = {1, 6, 3, 8}; /* clockwise turns as EXIF orientations */
+    int o = orient[q], uw, uh;
+    pl_orient_size(o, src->w, src->h, &uw, &uh);
+    pl_status st = pl_img_alloc(out, uw, uh, src->c, "rotate", err);
+    if (st) return st;
+    for (int y = 0; y < src->h; y++)
+        pl_orient_put_row(out, o, src->w, src->h, y, src->px + (size_t)y * src->w * src->c);
+    return PL_OK;
+}
+
+/* ---- paste ----------------------------------------------------------------- */
+
+static void convert_px(const uint8_t *s, int sc, uint8_t *d, int dc)
+{
+    if (sc == dc) { memcpy(d, s, (size_t)dc); return; }
+    uint8_t r = s[0], g = sc >= 3 ? s[1] : s[0], b = sc >= 3 ? s[2] : s[0];
+    if (dc == 1) {
+        d[0] = (uint8_t)((r * 4899 + g * 9617 + b * 1868 + (1 << 13)) >> 14);
+        return;
+    }
+    d[0] = r; d[1] = g; d[2] = b;
+    if (dc == 4) d[3] = sc == 4 ? s[3] : 255;
+}
+
+pl_status pl_image_paste(pl_image *dst, const pl_image *src, int x, int y, int w, int h,
+                         pl_error *err)
+{
+    NEED_VALID(dst, "paste");
+    NEED_VALID(src, "paste");
+    if (w <= 0) w = src->w;
+    if (h <= 0) h = src->h;
+    pl_image scaled = {0, 0, 0, NULL};
+    const pl_image *s = src;
+    if (w != src->w || h != src->h) {
+        pl_status st = pl_image_resize(src, w, h, PL_RESIZE_AUTO, &scaled, err);
+        if (st) return st;
+        s = &scaled;
+    }
+    for (int r = 0; r < h; r++) {
+        long long dy = (long long)y + r;
+        if (dy < 0 || dy >= dst->h) continue;
+        for (int q = 0; q < w; q++) {
+            long long dx = (long long)x + q;
+            if (dx < 0 || dx >= dst->w) continue;
+            convert_px(s->px + ((size_t)r * w + q) * s->c, s->c,
+                       dst->px + ((size_t)dy * dst->w + (size_t)dx) * dst->c, dst->c);
+        }
+    }
+    pl_image_free(&scaled);
+    return PL_OK;
+}

@@ -1,0 +1,186 @@
+/* text.c — UTF-8 text with FreeType: antialiased glyphs blended onto an
+ * image, extents for placing labels, and a coverage check so that names
+ * like "María José Núñez" never come out as missing-glyph boxes. */
+#include "image/image_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ft2build.h>
+#include FT_FREETYPE_H
+
+struct pl_font {
+    FT_Library lib;
+    FT_Face face;
+    int ascent, descent; /* pixels above / below the baseline */
+};
+
+pl_status pl_font_open(const char *path, int pixel_size, pl_font **out, pl_error *err)
+{
+    *out = NULL;
+    if (!path) path = PL_FONT_DEFAULT;
+    if (pixel_size < 4 || pixel_size > 1000)
+        return pl_fail(err, PL_ERR_ARG, "%s: bad font size %d px", path, pixel_size);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return pl_fail(err, PL_ERR_NOTFOUND, "%s: font not found (%s; install fonts-dejavu-core)",
+                       path, strerror(errno));
+    fclose(f);
+    pl_font *font = calloc(1, sizeof *font);
+    if (!font) return pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", path);
+    if (FT_Init_FreeType(&font->lib)) {
+        free(font);
+        return pl_fail(err, PL_ERR_INTERNAL, "%s: cannot start FreeType", path);
+    }
+    if (FT_New_Face(font->lib, path, 0, &font->face) ||
+        FT_Set_Pixel_Sizes(font->face, 0, (FT_UInt)pixel_size)) {
+        pl_font_close(font);
+        return pl_fail(err, PL_ERR_FORMAT, "%s: not a usable font file", path);
+    }
+    FT_Size_Metrics *m = &font->face->size->metrics;
+    font->ascent = (int)((m->ascender + 63) >> 6);
+    font->descent = (int)((-m->descender + 63) >> 6);
+    *out = font;
+    return PL_OK;
+}
+
+void pl_font_close(pl_font *font)
+{
+    if (!font) return;
+    if (font->face) FT_Done_Face(font->face);
+    if (font->lib) FT_Done_FreeType(font->lib);
+    free(font);
+}
+
+/* Next code point of s (advancing *s); invalid or overlong sequences give
+ * U+FFFD and skip one byte. 0 at the end. */
+static uint32_t utf8_next(const char **s)
+{
+    const unsigned char *p = (const unsigned char *)*s;
+    uint32_t c = p[0];
+    if (!c) return 0;
+    int n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+    static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
+    if (n < 0) goto bad;
+    c &= n == 0 ? 0x7F : n == 1 ? 0x1F : n == 2 ? 0x0F : 0x07;
+    for (int i = 1; i <= n; i++) {
+        if ((p[i] & 0xC0) != 0x80) goto bad;
+        c = c << 6 | (p[i] & 0x3F);
+    }
+    if (c < min[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) goto bad;
+    *s += n + 1;
+    return c;
+bad:
+    *s += 1;
+    return 0xFFFD;
+}
+
+int pl_font_covers(pl_font *font, const char *utf8, uint32_t *missing)
+{
+    if (!font || !utf8) return 0;
+    const char *s = utf8;
+    uint32_t cp;
+    while ((cp = utf8_next(&s)) != 0) {
+        if (FT_Get_Char_Index(font->face, cp) == 0) {
+            if (missing) *missing = cp;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Lay the text out: calls draw (if img) for each glyph. Returns the width
+ * in pixels or -1 on a FreeType error. */
+static int layout(pl_font *font, const char *utf8, pl_image *img, int x, int y, uint32_t rgb);
+
+pl_status pl_font_measure(pl_font *font, const char *utf8, pl_text_size *size, pl_error *err)
+{
+    memset(size, 0, sizeof *size);
+    if (!font || !utf8) return pl_fail(err, PL_ERR_ARG, "measure: no font or text");
+    int w = layout(font, utf8, NULL, 0, 0, 0);
+    if (w < 0) return pl_fail(err, PL_ERR_INTERNAL, "measure: FreeType cannot load a glyph of \"%.200s\"", utf8);
+    size->w = w;
+    size->h = font->ascent + font->descent;
+    size->baseline = font->ascent;
+    return PL_OK;
+}
+
+/* Blend one rendered glyph (8-bit coverage) at (gx, gy) = its top-left. */
+static void blit(pl_image *img, const FT_Bitmap *bm, int gx, int gy, const uint8_t col[4])
+{
+    int c = img->c, nc = c == 4 ? 3 : c;
+    for (unsigned r = 0; r < bm->rows; r++) {
+        int yy = gy + (int)r;
+        if (yy < 0 || yy >= img->h) continue;
+        const uint8_t *cov = bm->buffer + (ptrdiff_t)r * bm->pitch;
+        for (unsigned q = 0; q < bm->width; q++) {
+            int xx = gx + (int)q, a = cov[q];
+            if (xx < 0 || xx >= img->w || a == 0) continue;
+            uint8_t *p = img->px + ((size_t)yy * img->w + xx) * c;
+            for (int k = 0; k < nc; k++) p[k] = (uint8_t)((col[k] * a + p[k] * (255 - a) + 127) / 255);
+        }
+    }
+}
+
+static int layout(pl_font *font, const char *utf8, pl_image *img, int x, int y, uint32_t rgb)
+{
+    FT_Face face = font->face;
+    int kern = FT_HAS_KERNING(face);
+    uint8_t col[4];
+    if (img) pl_img_colour(rgb, img->c, col);
+    long pen = 0; /* 26.6 fixed point */
+    int right = 0;
+    FT_UInt prev = 0;
+    const char *s = utf8;
+    uint32_t cp;
+    while ((cp = utf8_next(&s)) != 0) {
+        FT_UInt gi = FT_Get_Char_Index(face, cp);
+        if (kern && prev && gi) {
+            FT_Vector k;
+            if (!FT_Get_Kerning(face, prev, gi, FT_KERNING_DEFAULT, &k)) pen += k.x;
+        }
+        if (FT_Load_Glyph(face, gi, img ? FT_LOAD_RENDER : FT_LOAD_DEFAULT)) return -1;
+        FT_GlyphSlot g = face->glyph;
+        int gx = (int)((pen + 32) >> 6);
+        if (img && g->bitmap.buffer)
+            blit(img, &g->bitmap, x + gx + g->bitmap_left, y + font->ascent - g->bitmap_top, col);
+        int edge = gx + (int)((g->metrics.horiBearingX + g->metrics.width + 63) >> 6);
+        pen += g->advance.x;
+        if (edge > right) right = edge;
+        prev = gi;
+    }
+    int adv = (int)((pen + 63) >> 6);
+    return adv > right ? adv : right;
+}
+
+pl_status pl_image_draw_text(pl_image *img, pl_font *font, int x, int y, const char *utf8,
+                             uint32_t rgb, pl_error *err)
+{
+    if (!img || !img->px || !font || !utf8) return pl_fail(err, PL_ERR_ARG, "draw_text: no image, font or text");
+    if (layout(font, utf8, img, x, y, rgb) < 0)
+        return pl_fail(err, PL_ERR_INTERNAL, "draw_text: FreeType cannot render a glyph of \"%.200s\"", utf8);
+    return PL_OK;
+}
+
+pl_status pl_image_draw_label(pl_image *img, pl_font *font, int bx, int by, int bw, int bh,
+                              const char *utf8, uint32_t fg, uint32_t bg, pl_error *err)
+{
+    (void)bh;
+    if (!img || !img->px) return pl_fail(err, PL_ERR_ARG, "draw_label: no image");
+    pl_text_size ts;
+    pl_status st = pl_font_measure(font, utf8, &ts, err);
+    if (st) return st;
+    int m = ts.h / 6 + 2; /* margin around the text */
+    int lw = ts.w + 2 * m, lh = ts.h + 2 * m;
+    int lx = bx, ly = by - lh;
+    if (ly < 0) ly = by; /* no room above: inside the box's top edge */
+    if (lx + lw > img->w) lx = img->w - lw;
+    if (lx < 0) lx = 0;
+    if (ly + lh > img->h) ly = img->h - lh;
+    if (ly < 0) ly = 0;
+    (void)bw;
+    pl_image_fill_rect(img, lx, ly, lw, lh, bg);
+    return pl_image_draw_text(img, font, lx + m, ly + m, utf8, fg, err);
+}
