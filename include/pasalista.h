@@ -246,7 +246,7 @@ typedef struct pl_enroll_item {
     char student[256];
     char path[4096];
     pl_enroll_status status;
-    char reason[256];
+    char reason[1024];
 } pl_enroll_item;
 
 typedef struct pl_enroll_result {

@@ -101,7 +101,7 @@ static void check_photo(pl_app *app, int64_t known_student, pl_enroll_item *it, 
     }
     if (len == 0) {
         free(bytes);
-        snprintf(local.msg, sizeof local.msg, "%s: empty file (0 bytes)", it->path);
+        snprintf(local.msg, sizeof local.msg, "%.900s: empty file (0 bytes)", it->path);
         set_reason(it, PL_ENROLL_ERROR, local.msg);
         return;
     }
