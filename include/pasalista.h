@@ -14,6 +14,7 @@
 #define PASALISTA_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -321,6 +322,16 @@ typedef struct pl_take_result {
 pl_status pl_take(pl_app *app, const char *const *photos, int n_photos,
                   pl_take_result *out, pl_error *err);
 void pl_take_result_free(pl_take_result *r);
+
+/* The result as one JSON object (present, review, absent, unknown, photos,
+ * counts) written to f. */
+pl_status pl_take_write_json(const pl_take_result *r, FILE *f);
+/* Into dir (created if needed): NNN-<photo>.annotated.jpg for each photo
+ * (box, name, score, colour by status), contact-sheet.jpg (each face beside
+ * the matched student's enrollment photo) and attendance.csv. The photos
+ * themselves are only read. */
+pl_status pl_take_write_outputs(pl_app *app, const pl_take_result *r,
+                                const char *dir, pl_error *err);
 
 #ifdef __cplusplus
 }

@@ -30,7 +30,20 @@ int cli_fail(const pl_error *err);
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A JSON string literal on stdout (quotes and escapes). */
+void cli_json_string(const char *s);
+
+/* Progress for pl_progress_fn callbacks: a bar when stderr is a terminal,
+ * one line per item otherwise. */
+typedef struct cli_progress_state {
+    const char *label;
+    int quiet;
+} cli_progress_state;
+void cli_progress(void *ctx, int done, int total, const char *what);
+
 int cmd_models(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
+int cmd_take(int argc, char **argv);
 int cmd_run_model(int argc, char **argv);
 
 #endif

@@ -1,0 +1,104 @@
+/* cmd_take.c — `pasalista take PHOTO...`: who is present. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void help(void)
+{
+    printf("usage: pasalista take PHOTO... [--db FILE] [--out DIR] [--json] [--model NAME] [--threads N]\n"
+           "\n"
+           "Find every face in the class photos, match each one to an enrolled student\n"
+           "(one face per student per photo) and say who is present, who is absent,\n"
+           "which matches need a person to check, and which faces are unknown.\n"
+           "\n"
+           "  --db FILE      the database (default ./pasalista.db)\n"
+           "  --out DIR      write an annotated copy of each photo, contact-sheet.jpg\n"
+           "                 (each face beside the student's enrollment photo) and\n"
+           "                 attendance.csv into DIR; the photos are never modified\n"
+           "  --json         one JSON object: present, absent, unknown, review, photos\n"
+           "  --model NAME   embedding network used at enrollment (default %s)\n"
+           "  --min-face N   smallest face to detect, in pixels (default 20)\n"
+           "  --threads N    compute threads (default 1)\n"
+           "\n"
+           "Exit status: 0 done; 1 done but some photo could not be read; 2 bad command\n"
+           "line; 3 nothing done.\n",
+           pl_default_model());
+}
+
+static void print_table(const pl_take_result *r)
+{
+    printf("PRESENT (%d)\n", r->present);
+    for (int s = 0; s < r->n_students; s++) {
+        const pl_take_student *st = &r->students[s];
+        if (st->status == PL_PRESENT)
+            printf("  %-36s %.2f  %s\n", st->name, st->score, r->photos[st->photo].path);
+    }
+    printf("NEEDS REVIEW (%d)\n", r->review);
+    for (int i = 0; i < r->n_faces; i++) {
+        const pl_take_face *f = &r->faces[i];
+        if (f->decision == PL_REVIEW)
+            printf("  %-36s %.2f  %s  box %.0f,%.0f %.0fx%.0f\n", r->students[f->student].name, f->score,
+                   r->photos[f->photo].path, f->x1, f->y1, f->x2 - f->x1 + 1, f->y2 - f->y1 + 1);
+    }
+    printf("ABSENT (%d)\n", r->absent);
+    for (int s = 0; s < r->n_students; s++)
+        if (r->students[s].status == PL_ABSENT) printf("  %s\n", r->students[s].name);
+    printf("UNKNOWN FACES (%d)\n", r->unknown);
+    for (int i = 0; i < r->n_faces; i++) {
+        const pl_take_face *f = &r->faces[i];
+        if (f->decision != PL_UNKNOWN) continue;
+        printf("  %s  box %.0f,%.0f %.0fx%.0f", r->photos[f->photo].path, f->x1, f->y1, f->x2 - f->x1 + 1,
+               f->y2 - f->y1 + 1);
+        if (f->best_guess >= 0) printf("  (closest: %s %.2f)", r->students[f->best_guess].name, f->score);
+        printf("\n");
+    }
+}
+
+int cmd_take(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},      {"model", required_argument, 0, 'm'},
+        {"threads", required_argument, 0, 't'}, {"min-face", required_argument, 0, 'f'},
+        {"out", required_argument, 0, 'o'},     {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    pl_app_options o = {0};
+    const char *out_dir = NULL;
+    int json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hjo:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.db_path = optarg; break;
+        case 'm': o.model = optarg; break;
+        case 't': o.threads = atoi(optarg); break;
+        case 'f': o.min_face = atoi(optarg); break;
+        case 'o': out_dir = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': help(); return EXIT_OK;
+        default: return cli_usage_error("take", "unknown option");
+        }
+    }
+    if (optind >= argc) return cli_usage_error("take", "give at least one PHOTO");
+    if (o.threads < 0 || o.threads > 256) return cli_usage_error("take", "--threads must be 1..256");
+
+    pl_error err = {0};
+    pl_app *app = pl_app_open(&o, &err);
+    if (!app) return cli_fail(&err);
+    pl_take_result r;
+    pl_status st = pl_take(app, (const char *const *)argv + optind, argc - optind, &r, &err);
+    if (st == PL_OK && out_dir) st = pl_take_write_outputs(app, &r, out_dir, &err);
+    pl_app_close(app);
+    if (st != PL_OK) {
+        if (r.photos) pl_take_result_free(&r);
+        return cli_fail(&err);
+    }
+    for (int p = 0; p < r.n_photos; p++)
+        if (!r.photos[p].ok) cli_error("%s", r.photos[p].error);
+    if (json) pl_take_write_json(&r, stdout);
+    else print_table(&r);
+    int failed = r.photos_failed;
+    pl_take_result_free(&r);
+    return failed ? EXIT_PARTIAL : EXIT_OK;
+}
