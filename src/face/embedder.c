@@ -97,12 +97,9 @@ static pl_status load_graph(pl_embedder *e, const char *name, pl_error *err)
         char path[4096];
         if (pl_model_file_path(specs[i].file, path, sizeof path, err) != PL_OK)
             return err ? err->code : PL_ERR_NOTFOUND;
-        e->graph = specs[i].arch ? pl_faceapi_load(path, specs[i].arch, err)
-                                 : pl_model_graph_load(path, err);
-        if (e->graph && specs[i].arch && pl_graph_optimize(e->graph, err) != PL_OK) {
-            pl_graph_free(e->graph);
-            e->graph = NULL;
-        }
+        /* The loader recognises face-api manifests by name and builds
+         * their architecture (spec.arch says which, for the reader). */
+        e->graph = pl_model_graph_load(path, err);
         return e->graph ? PL_OK : (err ? err->code : PL_ERR_FORMAT);
     }
     char known[256] = "";
