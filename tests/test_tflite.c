@@ -126,3 +126,465 @@ TEST(tflite_mobilefacenet_ops)
     CHECK_EQ_INT(in->dims[1], 112);
     pl_graph_free(g);
 }
+
+/* ---- goldens --------------------------------------------------------------- */
+
+/* A .npy array ('<f4' or '|u1', C order), as floats. */
+typedef struct npy {
+    int rank;
+    int64_t dims[8];
+    int64_t n;
+    float *data;
+} npy;
+
+static int npy_load(const char *file, npy *a)
+{
+    char path[512];
+    uint8_t *buf;
+    size_t len;
+    memset(a, 0, sizeof *a);
+    snprintf(path, sizeof path, "tests/golden/tflite/%s", file);
+    if (pl_read_file(path, 1 << 26, &buf, &len, NULL) != PL_OK) return 0;
+    int ok = 0;
+    if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) goto out;
+    size_t hlen = (size_t)buf[8] | (size_t)buf[9] << 8;
+    if (10 + hlen > len) goto out;
+    const char *h = (const char *)buf + 10;
+    int u8 = strstr(h, "'|u1'") != NULL;
+    const char *s = strstr(h, "'shape': (");
+    if (!s || (!u8 && !strstr(h, "'<f4'"))) goto out;
+    s += 10;
+    a->n = 1;
+    while (*s != ')' && a->rank < 8) {
+        char *end;
+        long long d = strtoll(s, &end, 10);
+        if (end == s) break;
+        a->dims[a->rank++] = d;
+        a->n *= d;
+        s = end;
+        while (*s == ',' || *s == ' ') s++;
+    }
+    size_t es = u8 ? 1 : 4;
+    if (10 + hlen + (size_t)a->n * es != len) goto out;
+    a->data = malloc((size_t)a->n * sizeof(float) + 1);
+    if (!a->data) goto out;
+    const uint8_t *p = buf + 10 + hlen;
+    for (int64_t i = 0; i < a->n; i++) {
+        if (u8) a->data[i] = p[i];
+        else memcpy(&a->data[i], p + 4 * i, 4);
+    }
+    ok = 1;
+out:
+    free(buf);
+    return ok;
+}
+
+/* The acceptance test: cosine >= 0.99999 and max |error| <= 1e-4 of the
+ * golden's range. */
+static void check_close(const char *what, const float *got, const float *want, int64_t n)
+{
+    double dot = 0, ng = 0, nw = 0, maxerr = 0;
+    float lo = want[0], hi = want[0];
+    for (int64_t i = 0; i < n; i++) {
+        dot += (double)got[i] * want[i];
+        ng += (double)got[i] * got[i];
+        nw += (double)want[i] * want[i];
+        double e = fabs((double)got[i] - want[i]);
+        if (!(e <= maxerr)) maxerr = e; /* NaN sticks */
+        if (want[i] < lo) lo = want[i];
+        if (want[i] > hi) hi = want[i];
+    }
+    double cosine = dot / (sqrt(ng * nw) + 1e-30);
+    double tol = 1e-4 * (hi - lo);
+    printf("    %-22s n=%-7lld cosine %.8f  max err %.3g (tol %.3g)\n", what, (long long)n,
+           cosine, maxerr, tol);
+    CHECK_MSG(cosine >= 0.99999, "%s: cosine %.8f < 0.99999", what, cosine);
+    CHECK_MSG(maxerr <= tol, "%s: max error %.3g > %.3g", what, maxerr, tol);
+}
+
+static pl_session *session_for(pl_graph *g, pl_kernel_mode mode, const int64_t *dims)
+{
+    pl_error err = {0};
+    pl_session *s = pl_session_new(g, 1, &err);
+    CHECK_MSG(s, "%s", err.msg);
+    pl_session_set_kernels(s, mode);
+    CHECK_MSG(pl_session_set_input_shape(s, 0, 4, dims, &err) == PL_OK, "%s", err.msg);
+    return s;
+}
+
+static void run_session(pl_session *s, const float *x, int64_t n)
+{
+    pl_error err = {0};
+    memcpy(pl_session_input(s, 0), x, (size_t)n * sizeof(float));
+    CHECK_MSG(pl_session_run(s, &err) == PL_OK, "%s", err.msg);
+}
+
+/* rnet / onet: one input, every output compared whole. */
+static void golden_small(const char *model, const char *stem, int n_out, pl_kernel_mode mode)
+{
+    char path[512], file[64];
+    pl_error err = {0};
+    npy in, want;
+    NEED_MODEL(model, path);
+    snprintf(file, sizeof file, "%s_in.npy", stem);
+    CHECK_MSG(npy_load(file, &in), "tests/golden/tflite/%s unreadable", file);
+    pl_graph *g = pl_tflite_load(path, &err);
+    CHECK_MSG(g, "%s", err.msg);
+    CHECK_EQ_INT(g->n_outputs, n_out);
+    pl_session *s = session_for(g, mode, in.dims);
+    run_session(s, in.data, in.n);
+    for (int k = 0; k < n_out; k++) {
+        int rank;
+        int64_t dims[PL_MAX_RANK];
+        const float *y = pl_session_output(s, k, &rank, dims);
+        snprintf(file, sizeof file, "%s_out%d.npy", stem, k);
+        CHECK(npy_load(file, &want));
+        CHECK_EQ_INT(rank, want.rank);
+        for (int d = 0; d < rank; d++) CHECK_EQ_INT(dims[d], want.dims[d]);
+        char what[64];
+        snprintf(what, sizeof what, "%s out%d %s", stem, k, mode ? "ref" : "fast");
+        check_close(what, y, want.data, want.n);
+        free(want.data);
+    }
+    pl_session_free(s);
+    pl_graph_free(g);
+    free(in.data);
+}
+
+TEST(tflite_rnet_golden) { golden_small("rnet.tflite", "rnet", 2, PL_KERNELS_FAST); }
+TEST(tflite_rnet_golden_ref) { golden_small("rnet.tflite", "rnet", 2, PL_KERNELS_REFERENCE); }
+TEST(tflite_onet_golden) { golden_small("onet.tflite", "onet", 3, PL_KERNELS_FAST); }
+TEST(tflite_onet_golden_ref) { golden_small("onet.tflite", "onet", 3, PL_KERNELS_REFERENCE); }
+
+/* MobileFaceNet: the stored batch of 2, then each face alone at batch 1. */
+static void golden_mfn(pl_kernel_mode mode)
+{
+    char path[512];
+    pl_error err = {0};
+    npy in, want;
+    NEED_MODEL("MobileFaceNet.tflite", path);
+    CHECK(npy_load("mfn_in.npy", &in));
+    CHECK(npy_load("mfn_out0.npy", &want));
+    pl_graph *g = pl_tflite_load(path, &err);
+    CHECK_MSG(g, "%s", err.msg);
+    int rank;
+    int64_t dims[PL_MAX_RANK];
+    pl_session *s = session_for(g, mode, in.dims);
+    run_session(s, in.data, in.n);
+    const float *y = pl_session_output(s, 0, &rank, dims);
+    CHECK_EQ_INT(rank, 2);
+    CHECK_EQ_INT(dims[0], 2);
+    CHECK_EQ_INT(dims[1], 192);
+    check_close(mode ? "mfn batch2 ref" : "mfn batch2 fast", y, want.data, want.n);
+    pl_session_free(s);
+
+    int64_t one[4] = {1, 112, 112, 3};
+    s = session_for(g, mode, one);
+    for (int b = 0; b < 2; b++) {
+        run_session(s, in.data + b * in.n / 2, in.n / 2);
+        y = pl_session_output(s, 0, &rank, dims);
+        CHECK_EQ_INT(rank, 2);
+        CHECK_EQ_INT(dims[0], 1);
+        CHECK_EQ_INT(dims[1], 192);
+        check_close(b ? "mfn batch1 face1" : "mfn batch1 face0", y, want.data + b * 192, 192);
+    }
+    pl_session_free(s);
+    pl_graph_free(g);
+    free(in.data);
+    free(want.data);
+}
+
+TEST(tflite_mobilefacenet_golden) { golden_mfn(PL_KERNELS_FAST); }
+TEST(tflite_mobilefacenet_golden_ref) { golden_mfn(PL_KERNELS_REFERENCE); }
+
+/* pnet's golden input: the committed 160x120 image upscaled x8 (nearest)
+ * and transposed, as gen.js builds it: pixel (i, j) = small[j/8][i/8]. */
+static float *pnet_input(const npy *small, int y0, int x0, int h, int w)
+{
+    if (y0 < 0 || x0 < 0 || y0 + h > 1280 || x0 + w > 960) return NULL;
+    float *x = malloc((size_t)h * w * 3 * sizeof(float));
+    if (!x) return NULL;
+    for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++)
+            for (int c = 0; c < 3; c++) {
+                int si = (y0 + i) >> 3, sj = (x0 + j) >> 3;
+                x[((size_t)i * w + j) * 3 + c] =
+                    (small->data[((size_t)sj * 160 + si) * 3 + c] - 127.5f) / 128.0f;
+            }
+    return x;
+}
+
+/* Run pnet on input rows/cols [y0, y0+h) x [x0, x0+w) of the golden input
+ * and compare output cells [oy, oy+64) x [ox, ox+64) to the golden window. */
+static void pnet_compare(pl_graph *g, pl_kernel_mode mode, const npy *small,
+                         const npy *win, int y0, int x0, int h, int w, int oy, int ox,
+                         const char *label)
+{
+    int64_t dims[4] = {1, h, w, 3};
+    pl_session *s = session_for(g, mode, dims);
+    float *x = pnet_input(small, y0, x0, h, w);
+    CHECK(x);
+    run_session(s, x, (int64_t)h * w * 3);
+    free(x);
+    for (int k = 0; k < 2; k++) {
+        npy want;
+        char file[32], what[64];
+        snprintf(file, sizeof file, "pnet_out%d.npy", k);
+        CHECK(npy_load(file, &want));
+        int rank, c = (int)want.dims[3];
+        int64_t od[PL_MAX_RANK];
+        const float *y = pl_session_output(s, k, &rank, od);
+        CHECK_EQ_INT(rank, 4);
+        CHECK_EQ_INT(od[1], (h - 2 + 1) / 2 - 4);
+        CHECK_EQ_INT(od[2], (w - 2 + 1) / 2 - 4);
+        CHECK_EQ_INT(od[3], c);
+        CHECK(oy + 64 <= od[1] && ox + 64 <= od[2]);
+        float *got = malloc(sizeof(float) * 64 * 64 * (size_t)c);
+        CHECK(got);
+        for (int i = 0; i < 64; i++)
+            memcpy(got + (size_t)i * 64 * c, y + ((size_t)(oy + i) * od[2] + ox) * c,
+                   sizeof(float) * 64 * (size_t)c);
+        snprintf(what, sizeof what, "pnet %s out%d", label, k);
+        check_close(what, got, want.data, want.n);
+        free(got);
+        free(want.data);
+    }
+    (void)win;
+    pl_session_free(s);
+}
+
+static void golden_pnet(pl_kernel_mode mode, int full)
+{
+    char path[512];
+    pl_error err = {0};
+    npy small, win;
+    NEED_MODEL("pnet.tflite", path);
+    CHECK(npy_load("pnet_small.npy", &small));
+    CHECK(npy_load("pnet_window.npy", &win));
+    CHECK_EQ_INT(small.dims[0], 120);
+    CHECK_EQ_INT(small.dims[1], 160);
+    int wy = (int)win.data[0], wx = (int)win.data[1];
+    pl_graph *g = pl_tflite_load(path, &err);
+    CHECK_MSG(g, "%s", err.msg);
+    if (full) /* the stored size, as wasm TFLite ran it */
+        pnet_compare(g, mode, &small, &win, 0, 0, 1280, 960, wy, wx, "1280x960");
+    /* Another size: pnet is fully convolutional with VALID convolutions and
+     * an even-aligned 2x2/s2 pool, so a crop starting at an even pixel
+     * gives exactly the matching cells. 138 = 2*64 + 10 rows give 64 cells;
+     * a wider crop checks a non-square size too. */
+    pnet_compare(g, mode, &small, &win, 2 * wy, 2 * wx, 138, 150, 0, 0, "crop 138x150");
+    pnet_compare(g, mode, &small, &win, 2 * wy - 20, 2 * wx - 6, 171, 147, 10, 3, "crop 171x147");
+    pl_graph_free(g);
+    free(small.data);
+    free(win.data);
+}
+
+TEST(tflite_pnet_golden) { golden_pnet(PL_KERNELS_FAST, 1); }
+TEST(tflite_pnet_golden_ref) { golden_pnet(PL_KERNELS_REFERENCE, 0); }
+
+/* ---- hostile files ----------------------------------------------------------- */
+
+/* Load bytes that must be refused: NULL, and a message naming the file. */
+static void expect_refused(const uint8_t *data, size_t len, const char *needle)
+{
+    pl_error err = {0};
+    pl_graph *g = pl_tflite_load_memory(data, len, "hostile.tflite", &err);
+    if (g) pl_graph_free(g);
+    CHECK_MSG(!g, "a hostile file loaded (expected \"%s\")", needle ? needle : "an error");
+    CHECK_CONTAINS(err.msg, "hostile.tflite");
+    if (needle) CHECK_CONTAINS(err.msg, needle);
+    CHECK(err.code != PL_OK);
+}
+
+/* Load bytes that may or may not be valid: no crash, and a named error
+ * when refused. Returns 1 if it loaded. */
+static int load_any(const uint8_t *data, size_t len)
+{
+    pl_error err = {0};
+    pl_graph *g = pl_tflite_load_memory(data, len, "hostile.tflite", &err);
+    if (!g) {
+        CHECK_CONTAINS(err.msg, "hostile.tflite");
+        return 0;
+    }
+    pl_graph_free(g);
+    return 1;
+}
+
+/* Offset of the first occurrence of needle in hay, or -1. */
+static long find_bytes(const uint8_t *hay, size_t n, const void *needle, size_t m)
+{
+    for (size_t i = 0; i + m <= n; i++)
+        if (!memcmp(hay + i, needle, m)) return (long)i;
+    return -1;
+}
+
+/* Position of field id of the table at pos (trusting a valid file). */
+static size_t field_pos(const uint8_t *p, size_t table, int id)
+{
+    int32_t soff;
+    uint16_t vlen, off;
+    memcpy(&soff, p + table, 4);
+    size_t vt = table - (size_t)(int64_t)soff;
+    memcpy(&vlen, p + vt, 2);
+    if (4 + 2 * (size_t)id + 2 > vlen) return 0;
+    memcpy(&off, p + vt + 4 + 2 * id, 2);
+    return off ? table + off : 0;
+}
+
+static size_t deref(const uint8_t *p, size_t at)
+{
+    uint32_t o;
+    memcpy(&o, p + at, 4);
+    return at + o;
+}
+
+TEST(tflite_hostile_headers)
+{
+    char path[512];
+    size_t len;
+    uint8_t *data = model_bytes("pnet.tflite", &len, path, sizeof path);
+    if (!data) SKIP("models/expo/pnet.tflite missing: run 'make models'");
+    pl_error err = {0};
+    CHECK(!pl_tflite_load_memory(NULL, 0, "empty.tflite", &err));
+    CHECK_CONTAINS(err.msg, "empty.tflite");
+    CHECK(!pl_tflite_load("/nonexistent/x.tflite", &err));
+    CHECK_CONTAINS(err.msg, "/nonexistent/x.tflite");
+
+    uint8_t *copy = malloc(len);
+    CHECK(copy);
+    memcpy(copy, data, len);
+    memcpy(copy + 4, "TFL2", 4);
+    expect_refused(copy, len, "TFL3");
+
+    memcpy(copy, data, len);
+    uint32_t bad = 0xfffffff0u;
+    memcpy(copy, &bad, 4); /* the root offset */
+    expect_refused(copy, len, "past the end");
+
+    memcpy(copy, data, len);
+    size_t root = deref(copy, 0);
+    int32_t soff = -0x7ffffff0; /* the model's vtable offset */
+    memcpy(copy + root, &soff, 4);
+    expect_refused(copy, len, "vtable");
+
+    /* Every truncation is refused (all but the last few bytes are in use). */
+    int loaded = 0;
+    for (size_t n = 0; n < len; n += (n < 512 ? 1 : 61)) loaded += load_any(data, n);
+    CHECK_EQ_INT(loaded, 0);
+    free(copy);
+    free(data);
+}
+
+TEST(tflite_hostile_shapes)
+{
+    char path[512];
+    size_t len;
+    uint8_t *data = model_bytes("pnet.tflite", &len, path, sizeof path);
+    if (!data) SKIP("models/expo/pnet.tflite missing: run 'make models'");
+    uint8_t *copy = malloc(len);
+    CHECK(copy);
+
+    /* The input's shape vector [1,1280,960,3]. */
+    const int32_t in_shape[5] = {4, 1, 1280, 960, 3};
+    long at = find_bytes(data, len, in_shape, sizeof in_shape);
+    CHECK(at >= 0);
+    int32_t v;
+    memcpy(copy, data, len);
+    v = 0x7fffffff;
+    memcpy(copy + at + 8, &v, 4);
+    memcpy(copy + at + 12, &v, 4);
+    expect_refused(copy, len, "Tensor.shape");
+    memcpy(copy, data, len);
+    v = -5;
+    memcpy(copy + at + 8, &v, 4);
+    expect_refused(copy, len, "negative");
+    memcpy(copy, data, len);
+    v = 7; /* rank 7 */
+    memcpy(copy + at, &v, 4);
+    expect_refused(copy, len, NULL);
+    memcpy(copy, data, len);
+    v = 0x40000000; /* a vector length past the end */
+    memcpy(copy + at, &v, 4);
+    expect_refused(copy, len, "past the end");
+
+    /* The first convolution's weights [10,3,3,3]: a shape that no longer
+     * matches its buffer. */
+    const int32_t w_shape[5] = {4, 10, 3, 3, 3};
+    at = find_bytes(data, len, w_shape, sizeof w_shape);
+    CHECK(at >= 0);
+    memcpy(copy, data, len);
+    v = 1000;
+    memcpy(copy + at + 4, &v, 4);
+    expect_refused(copy, len, "buffer");
+    free(copy);
+    free(data);
+}
+
+TEST(tflite_hostile_operator)
+{
+    char path[512];
+    size_t len;
+    uint8_t *data = model_bytes("pnet.tflite", &len, path, sizeof path);
+    if (!data) SKIP("models/expo/pnet.tflite missing: run 'make models'");
+    uint8_t *copy = malloc(len);
+    CHECK(copy);
+    memcpy(copy, data, len);
+    /* Model.operator_codes[0].deprecated_builtin_code := 16 (LSTM). */
+    size_t model = deref(copy, 0);
+    size_t codes = deref(copy, field_pos(copy, model, 1));
+    /* (a code equal to the default 0, ADD, is not stored: take another) */
+    uint32_t n_codes;
+    memcpy(&n_codes, copy + codes, 4);
+    size_t code = 0, dep = 0;
+    for (uint32_t i = 0; i < n_codes && !dep; i++) {
+        code = deref(copy, codes + 4 + 4 * i);
+        dep = field_pos(copy, code, 0);
+    }
+    CHECK(dep != 0);
+    size_t builtin = field_pos(copy, code, 3);
+    if (builtin) memset(copy + builtin, 0, 4);
+    copy[dep] = 16;
+    expect_refused(copy, len, "(LSTM) is not supported");
+    copy[dep] = 32;
+    expect_refused(copy, len, "(CUSTOM) is not supported");
+    copy[dep] = 0x80; /* negative */
+    expect_refused(copy, len, NULL);
+
+    /* An operator reading a tensor index past the end. */
+    memcpy(copy, data, len);
+    size_t subgraphs = deref(copy, field_pos(copy, model, 2));
+    size_t sg = deref(copy, subgraphs + 4);
+    size_t ops = deref(copy, field_pos(copy, sg, 3));
+    size_t op0 = deref(copy, ops + 4);
+    size_t ins = deref(copy, field_pos(copy, op0, 1));
+    int32_t v = 100000;
+    memcpy(copy + ins + 4, &v, 4);
+    expect_refused(copy, len, "out of range");
+    free(copy);
+    free(data);
+}
+
+/* Flip bytes all over a valid file: never a crash or a leak (run under
+ * `make asan T=tflite`); a refusal always names the file. */
+TEST(tflite_hostile_byte_flips)
+{
+    char path[512];
+    size_t len;
+    uint8_t *data = model_bytes("pnet.tflite", &len, path, sizeof path);
+    if (!data) SKIP("models/expo/pnet.tflite missing: run 'make models'");
+    uint8_t *copy = malloc(len);
+    CHECK(copy);
+    memcpy(copy, data, len);
+    int refused = 0, tried = 0;
+    static const uint8_t masks[] = {0xff, 0x80, 0x01, 0x40};
+    for (size_t i = 0; i < len; i += (i < 2048 || i > len - 2048 ? 1 : 13)) {
+        uint8_t m = masks[i % 4];
+        copy[i] ^= m;
+        refused += !load_any(copy, len);
+        tried++;
+        copy[i] ^= m;
+    }
+    printf("    %d of %d flipped files refused\n", refused, tried);
+    free(copy);
+    free(data);
+}

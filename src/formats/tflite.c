@@ -1119,7 +1119,9 @@ static int map_op(loader *L, const opctx *o)
     case B_TRANSPOSE: return op_transpose(L, o);
     case B_DEQUANTIZE: return op_dequantize(L, o);
     default:
-        return fb_bad(&L->r, PL_ERR_UNSUPPORTED, "is not supported");
+        L->r.ctx[0] = '\0';
+        return fb_bad(&L->r, PL_ERR_UNSUPPORTED, "operator %d (%s) is not supported",
+                      o->index, pl_tflite_builtin_name(o->code));
     }
 }
 
