@@ -68,11 +68,20 @@ typedef enum pl_op {
     PL_OP_SOFTMAX,         /* params: axis (softmax over that axis)         */
     PL_OP_L2_NORMALIZE,    /* params: axis, eps                             */
     /* data movement                                                         */
-    PL_OP_RESHAPE,         /* params: reshape.dims (-1 allowed once)        */
+    PL_OP_RESHAPE,         /* params: reshape.dims (-1 allowed once, 0 = copy
+                              the input's dim). Batch rule: when the count
+                              does not fit, rank >= 2 and dims[0] is a fixed
+                              number, dims[0] becomes the input's first dim
+                              (graphs converted at a fixed batch, e.g.
+                              MobileFaceNet's RESHAPE [2,192] run at batch 1) */
     PL_OP_TRANSPOSE,       /* params: transpose.perm                        */
     PL_OP_CONCAT,          /* in: n tensors  params: axis                    */
     PL_OP_PAD,             /* params: pad.before/after per axis, value      */
-    PL_OP_SLICE,           /* params: slice.begin/end/stride per axis       */
+    PL_OP_SLICE,           /* params: slice.begin/end/stride per axis, TF
+                              StridedSlice rules: negative = from the end,
+                              then clamped to the axis (INT64_MAX / INT64_MIN
+                              = "to the end" / "to the start"); axes past
+                              slice.rank are taken whole; stride 0 = 1      */
     PL_OP_IDENTITY,
     PL_OP_COUNT
 } pl_op;
@@ -157,6 +166,10 @@ typedef struct pl_graph {
     int n_nodes, cap_nodes;
     int inputs[8], n_inputs;
     int outputs[16], n_outputs;
+    /* The inputs' shapes as declared by the file (-1 = any); tensors[].dims
+     * of an input holds the shape of the current run instead. */
+    int input_rank[8];
+    int64_t input_dims[8][PL_MAX_RANK];
     char *source;         /* file it came from, for messages              */
 } pl_graph;
 
@@ -181,8 +194,16 @@ int pl_graph_add_input(pl_graph *g, int tensor, int rank, const int64_t *dims);
 int pl_graph_add_output(pl_graph *g, int tensor);
 
 int pl_graph_find_tensor(const pl_graph *g, const char *name);
+/* Index of the node whose output is tensor t, or -1 (input or constant). */
+int pl_graph_producer(const pl_graph *g, int t);
+/* How many node inputs read tensor t (graph outputs count as one more). */
+int pl_graph_n_consumers(const pl_graph *g, int t);
 int64_t pl_tensor_numel(const pl_tensor *t);
 const char *pl_op_name(pl_op op);
+
+/* Defaults set by pl_graph_add_node, so readers set only what the file
+ * says: conv/pool strides, dilations and groups 1; clip (-inf, inf);
+ * l2 eps 1e-12; everything else 0 (act NONE, padding EXPLICIT 0). */
 
 /* ---- analysis and rewrites (engine) --------------------------------------- */
 /* Given the graph inputs' concrete shapes (already in tensors[in].dims),

@@ -1,0 +1,402 @@
+/* session.c — running a graph (see session.h).
+ *
+ * Owns: the memory plan (one arena per input shape), the per-node prepared
+ * state (resolved data pointers, fast-kernel plans, expanded PReLU slopes)
+ * and the run loop. Invariants, once planned:
+ *   1. every tensor a node reads or writes has tdata[t] != NULL;
+ *   2. two tensors share arena bytes only if their lifetimes
+ *      [first_use, last_use] (node indices) do not overlap, or one is a
+ *      RESHAPE/IDENTITY view of the other (then they are the same bytes);
+ *   3. pl_session_run allocates nothing.
+ */
+#include "engine/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/kernels.h"
+#include "engine/ops.h"
+#include "engine/threadpool.h"
+
+#define ARENA_ALIGN 64
+
+typedef struct node_state {
+    const float **in;        /* data of each input (NULL = absent)          */
+    float *out;
+    int n_tasks;
+    int skip;                /* a view of its input: nothing to compute     */
+    pl_conv_plan *conv_plan; /* fast path, or NULL                          */
+    pl_fc_plan *fc_plan;
+    float *slope;            /* owned: a shared PReLU alpha, one per channel */
+} node_state;
+
+struct pl_session {
+    pl_graph *g;
+    pl_threadpool *pool;
+    pl_kernel_mode mode;
+    int keep_all;
+    int planned;
+    float *arena;
+    size_t arena_bytes;
+    float **tdata;           /* per tensor: its data for this plan          */
+    node_state *ns;          /* per node                                    */
+};
+
+/* ---- lifetime and placement ------------------------------------------------ */
+
+typedef struct slot {
+    int tensor;
+    int first, last; /* node indices; -1 = before the first node */
+    size_t size, offset;
+} slot;
+
+static int by_size_desc(const void *a, const void *b)
+{
+    const slot *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->first - y->first;
+}
+
+static size_t round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+
+/* root[t]: the tensor whose bytes t uses (t itself unless t is a view). */
+static void find_views(const pl_graph *g, int *root)
+{
+    for (int t = 0; t < g->n_tensors; t++) root[t] = t;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const pl_node *n = &g->nodes[i];
+        if (n->op == PL_OP_RESHAPE || n->op == PL_OP_IDENTITY)
+            root[n->outputs[0]] = root[n->inputs[0]];
+    }
+}
+
+/* Greedy: biggest first, each at the lowest offset that does not collide
+ * with an already placed slot alive at the same time. */
+static size_t place_slots(slot *sl, int n)
+{
+    qsort(sl, (size_t)n, sizeof *sl, by_size_desc);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        size_t off = 0;
+        for (int moved = 1; moved;) {
+            moved = 0;
+            for (int j = 0; j < i; j++) {
+                if (sl[j].first > sl[i].last || sl[i].first > sl[j].last) continue;
+                if (off < sl[j].offset + sl[j].size && sl[j].offset < off + sl[i].size) {
+                    off = sl[j].offset + sl[j].size;
+                    moved = 1;
+                }
+            }
+        }
+        sl[i].offset = off;
+        if (off + sl[i].size > total) total = off + sl[i].size;
+    }
+    return total;
+}
+
+static pl_status plan_memory(pl_session *s, pl_error *err)
+{
+    pl_graph *g = s->g;
+    int nt = g->n_tensors;
+    int *root = malloc(sizeof(int) * (size_t)(nt + 1));
+    slot *sl = calloc((size_t)nt + 1, sizeof *sl);
+    int *slot_of = malloc(sizeof(int) * (size_t)(nt + 1));
+    if (!root || !sl || !slot_of) {
+        free(root);
+        free(sl);
+        free(slot_of);
+        return pl_fail(err, PL_ERR_NOMEM, "%s: out of memory planning", g->source);
+    }
+    find_views(g, root);
+    int n = 0;
+    for (int t = 0; t < nt; t++) slot_of[t] = -1;
+    /* A slot per root activation that something defines. */
+    for (int i = 0; i < g->n_inputs; i++) {
+        int t = g->inputs[i];
+        if (slot_of[t] < 0) {
+            sl[n] = (slot){t, -1, -1, 0, 0};
+            slot_of[t] = n++;
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        int t = g->nodes[i].outputs[0];
+        if (root[t] != t || slot_of[t] >= 0) continue;
+        sl[n] = (slot){t, i, i, 0, 0};
+        slot_of[t] = n++;
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+            int t = g->nodes[i].inputs[k];
+            if (t >= 0 && slot_of[root[t]] >= 0 && sl[slot_of[root[t]]].last < i)
+                sl[slot_of[root[t]]].last = i;
+        }
+    for (int i = 0; i < g->n_outputs; i++) {
+        int r = root[g->outputs[i]];
+        if (slot_of[r] >= 0) sl[slot_of[r]].last = g->n_nodes;
+    }
+    for (int i = 0; i < g->n_inputs; i++) sl[slot_of[g->inputs[i]]].last = g->n_nodes;
+    for (int i = 0; i < n; i++) {
+        sl[i].size = round_up(sizeof(float) * (size_t)pl_tensor_numel(&g->tensors[sl[i].tensor]),
+                              ARENA_ALIGN);
+        if (s->keep_all) {
+            sl[i].first = -1;
+            sl[i].last = g->n_nodes;
+        }
+    }
+    size_t total = place_slots(sl, n);
+    free(s->arena);
+    s->arena = aligned_alloc(ARENA_ALIGN, total ? total : ARENA_ALIGN);
+    s->arena_bytes = total;
+    pl_status st = PL_OK;
+    if (!s->arena) {
+        st = pl_fail(err, PL_ERR_NOMEM, "%s: cannot allocate a %zu-byte activation arena",
+                     g->source, total);
+    } else {
+        for (int t = 0; t < nt; t++) {
+            pl_tensor *tt = &g->tensors[t];
+            tt->first_use = tt->last_use = -1;
+            s->tdata[t] = tt->is_const ? tt->data : NULL;
+        }
+        for (int i = 0; i < n; i++) {
+            pl_tensor *tt = &g->tensors[sl[i].tensor];
+            tt->arena_offset = sl[i].offset;
+            tt->first_use = sl[i].first;
+            tt->last_use = sl[i].last;
+            s->tdata[sl[i].tensor] = (float *)((char *)s->arena + sl[i].offset);
+        }
+        for (int t = 0; t < nt; t++)
+            if (root[t] != t) s->tdata[t] = s->tdata[root[t]];
+    }
+    free(root);
+    free(sl);
+    free(slot_of);
+    return st;
+}
+
+/* ---- per-node state ------------------------------------------------------- */
+
+static void free_node_state(pl_session *s)
+{
+    if (!s->ns) return;
+    for (int i = 0; i < s->g->n_nodes; i++) {
+        node_state *ns = &s->ns[i];
+        pl_conv_plan_free(ns->conv_plan);
+        pl_fc_plan_free(ns->fc_plan);
+        free(ns->slope);
+        free(ns->in);
+    }
+    free(s->ns);
+    s->ns = NULL;
+}
+
+/* A fused PReLU with one shared alpha becomes one alpha per channel, since
+ * the kernels index the slope by output channel. */
+static int expand_slope(pl_session *s, const pl_node *n, node_state *ns)
+{
+    if (n->params.act != PL_ACT_PRELU) return 1;
+    int last = n->n_inputs - 1;
+    const pl_tensor *y = &s->g->tensors[n->outputs[0]];
+    int64_t ch = y->rank ? y->dims[y->rank - 1] : 1;
+    if (pl_tensor_numel(&s->g->tensors[n->inputs[last]]) == ch) return 1;
+    ns->slope = malloc(sizeof(float) * (size_t)ch);
+    if (!ns->slope) return 0;
+    for (int64_t c = 0; c < ch; c++) ns->slope[c] = ns->in[last][0];
+    ns->in[last] = ns->slope;
+    return 1;
+}
+
+static void prepare_fast(pl_session *s, const pl_node *n, node_state *ns)
+{
+    pl_epilogue ep;
+    const float *slope = n->params.act == PL_ACT_PRELU ? ns->in[n->n_inputs - 1] : NULL;
+    const float *bias = n->n_inputs > 2 ? ns->in[2] : NULL;
+    pl_op_epilogue(n, slope, &ep);
+    if (n->op == PL_OP_CONV2D) {
+        pl_conv_shape cs;
+        pl_op_conv_shape(s->g, n, &cs);
+        ns->conv_plan = pl_conv_plan_new(&cs, ns->in[1], bias, &ep);
+    } else if (n->op == PL_OP_FULLY_CONNECTED) {
+        const pl_tensor *w = &s->g->tensors[n->inputs[1]];
+        ns->fc_plan = pl_fc_plan_new((int)w->dims[0], (int)w->dims[1], ns->in[1], bias, &ep);
+    }
+}
+
+static pl_status prepare_nodes(pl_session *s, pl_error *err)
+{
+    pl_graph *g = s->g;
+    s->ns = calloc((size_t)g->n_nodes + 1, sizeof *s->ns);
+    if (!s->ns) return pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", g->source);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const pl_node *n = &g->nodes[i];
+        node_state *ns = &s->ns[i];
+        ns->in = calloc((size_t)n->n_inputs + 1, sizeof *ns->in);
+        if (!ns->in) return pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", g->source);
+        for (int k = 0; k < n->n_inputs; k++)
+            ns->in[k] = n->inputs[k] >= 0 ? s->tdata[n->inputs[k]] : NULL;
+        ns->out = s->tdata[n->outputs[0]];
+        ns->skip = (n->op == PL_OP_RESHAPE || n->op == PL_OP_IDENTITY) && ns->out == ns->in[0];
+        ns->n_tasks = pl_op_n_tasks(g, n);
+        if (!expand_slope(s, n, ns))
+            return pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", g->source);
+        prepare_fast(s, n, ns);
+    }
+    return PL_OK;
+}
+
+static pl_status plan(pl_session *s, pl_error *err)
+{
+    s->planned = 0;
+    free_node_state(s);
+    pl_status st = pl_graph_infer_shapes(s->g, err);
+    if (st == PL_OK) st = plan_memory(s, err);
+    if (st == PL_OK) st = prepare_nodes(s, err);
+    if (st != PL_OK) {
+        free_node_state(s);
+        return st;
+    }
+    s->planned = 1;
+    return PL_OK;
+}
+
+/* ---- public --------------------------------------------------------------- */
+
+pl_session *pl_session_new(pl_graph *g, int n_threads, pl_error *err)
+{
+    if (!g) {
+        pl_fail(err, PL_ERR_ARG, "pl_session_new: no graph");
+        return NULL;
+    }
+    if (pl_graph_validate(g, err) != PL_OK) return NULL;
+    pl_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", g->source);
+        return NULL;
+    }
+    s->g = g;
+    if (n_threads <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n_threads = cpus > 0 ? (int)cpus : 1;
+    }
+    s->tdata = calloc((size_t)g->n_tensors + 1, sizeof *s->tdata);
+    s->pool = pl_threadpool_new(n_threads);
+    if (!s->tdata || !s->pool) {
+        pl_session_free(s);
+        pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", g->source);
+        return NULL;
+    }
+    return s;
+}
+
+void pl_session_free(pl_session *s)
+{
+    if (!s) return;
+    free_node_state(s);
+    pl_threadpool_free(s->pool);
+    free(s->arena);
+    free(s->tdata);
+    free(s);
+}
+
+void pl_session_set_kernels(pl_session *s, pl_kernel_mode mode) { s->mode = mode; }
+
+void pl_session_keep_all(pl_session *s, int keep)
+{
+    if (!!keep != s->keep_all) s->planned = 0;
+    s->keep_all = !!keep;
+}
+
+pl_status pl_session_set_input_shape(pl_session *s, int input, int rank, const int64_t *dims,
+                                     pl_error *err)
+{
+    pl_graph *g = s->g;
+    if (input < 0 || input >= g->n_inputs)
+        return pl_fail(err, PL_ERR_ARG, "%s: no input %d (the model has %d)", g->source, input,
+                       g->n_inputs);
+    if (rank < 0 || rank > PL_MAX_RANK || (g->input_rank[input] && rank != g->input_rank[input]))
+        return pl_fail(err, PL_ERR_ARG, "%s: input %d has rank %d, the model declares rank %d",
+                       g->source, input, rank, g->input_rank[input]);
+    pl_tensor *t = &g->tensors[g->inputs[input]];
+    for (int d = 0; d < rank; d++)
+        if (dims[d] <= 0)
+            return pl_fail(err, PL_ERR_ARG, "%s: input '%s': axis %d has size %lld", g->source,
+                           t->name, d, (long long)dims[d]);
+    t->rank = rank;
+    memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
+    s->planned = 0;
+    /* Plan now when every input has a concrete shape; a model with several
+     * inputs plans after the last one is set. */
+    for (int i = 0; i < g->n_inputs; i++) {
+        const pl_tensor *x = &g->tensors[g->inputs[i]];
+        for (int d = 0; d < x->rank; d++)
+            if (x->dims[d] <= 0) return PL_OK;
+    }
+    return plan(s, err);
+}
+
+float *pl_session_input(pl_session *s, int input)
+{
+    if (input < 0 || input >= s->g->n_inputs) return NULL;
+    if (!s->planned && plan(s, NULL) != PL_OK) return NULL;
+    return s->tdata[s->g->inputs[input]];
+}
+
+typedef struct task_ctx {
+    pl_session *s;
+    const pl_node *n;
+    node_state *ns;
+} task_ctx;
+
+static void task_ref(void *c, int t0, int t1)
+{
+    task_ctx *x = c;
+    pl_op_run_ref(x->s->g, x->n, x->ns->in, x->ns->out, t0, t1);
+}
+static void task_conv_plan(void *c, int t0, int t1)
+{
+    task_ctx *x = c;
+    pl_conv_plan_run(x->ns->conv_plan, x->ns->in[0], x->ns->out, t0, t1);
+}
+static void task_fc_plan(void *c, int t0, int t1)
+{
+    task_ctx *x = c;
+    pl_fc_plan_run(x->ns->fc_plan, x->ns->n_tasks, x->ns->in[0], x->ns->out, t0, t1);
+}
+
+pl_status pl_session_run(pl_session *s, pl_error *err)
+{
+    if (!s->planned) {
+        pl_status st = plan(s, err);
+        if (st != PL_OK) return st;
+    }
+    unsigned fpu = pl_fpu_fast_begin();
+    int fast = s->mode == PL_KERNELS_FAST;
+    for (int i = 0; i < s->g->n_nodes; i++) {
+        node_state *ns = &s->ns[i];
+        if (ns->skip) continue;
+        task_ctx c = {s, &s->g->nodes[i], ns};
+        pl_task_fn fn = task_ref;
+        if (fast && ns->conv_plan) fn = task_conv_plan;
+        else if (fast && ns->fc_plan) fn = task_fc_plan;
+        pl_threadpool_run(s->pool, ns->n_tasks, fn, &c);
+    }
+    pl_fpu_fast_end(fpu);
+    return PL_OK;
+}
+
+const float *pl_session_output(pl_session *s, int output, int *rank, int64_t *dims)
+{
+    if (!s->planned || output < 0 || output >= s->g->n_outputs) return NULL;
+    const pl_tensor *t = &s->g->tensors[s->g->outputs[output]];
+    if (rank) *rank = t->rank;
+    if (dims) memcpy(dims, t->dims, sizeof(int64_t) * (size_t)t->rank);
+    return s->tdata[s->g->outputs[output]];
+}
+
+const float *pl_session_tensor(pl_session *s, int tensor)
+{
+    if (!s->planned || tensor < 0 || tensor >= s->g->n_tensors) return NULL;
+    return s->tdata[tensor];
+}
+
+size_t pl_session_arena_bytes(const pl_session *s) { return s->arena_bytes; }
