@@ -60,7 +60,6 @@ pl_status pl_png_decode(const uint8_t *data, size_t len, const char *name, pl_im
         return pl_fail(err, PL_ERR_FORMAT, "%s: %s", nm, io.msg);
     }
     png_set_read_fn(png, &io, read_fn);
-    png_set_user_limits(png, PL_IMAGE_MAX_SIDE, PL_IMAGE_MAX_SIDE);
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     pl_status st = pl_img_check_size(w, h, name, err);
