@@ -299,7 +299,7 @@ typedef struct pl_take_photo {
     char path[4096];
     int w, h;
     int ok;                         /* 0: could not be read (see error)      */
-    char error[512];
+    char error[1024];
     int n_faces;
     double ms_decode, ms_detect, ms_embed, ms_match;
 } pl_take_photo;
@@ -332,6 +332,40 @@ pl_status pl_take_write_json(const pl_take_result *r, FILE *f);
  * themselves are only read. */
 pl_status pl_take_write_outputs(pl_app *app, const pl_take_result *r,
                                 const char *dir, pl_error *err);
+
+/* ---- identify a folder of photos (src/attend/identify.c) ------------------ */
+
+typedef struct pl_identify_item {
+    char path[4096];
+    char truth[256];          /* the subfolder's name, "" when not known     */
+    int ok;                   /* 0: unreadable or no face (see error)        */
+    char error[1024];
+    char predicted[256];      /* best student, "" when nobody enrolled       */
+    float score;
+    pl_decision decision;     /* PRESENT (sure), REVIEW or UNKNOWN           */
+    int correct;              /* truth known and predicted == truth, sure    */
+} pl_identify_item;
+
+typedef struct pl_identify_result {
+    pl_identify_item *items;
+    int n_items;
+    int with_truth, correct, wrong, unreadable;
+} pl_identify_result;
+
+/* Label every photo of dir (one subfolder per person gives the truth, as
+ * for enroll) with the most similar enrolled student and the score. */
+pl_status pl_identify(pl_app *app, const char *dir, pl_progress_fn progress,
+                      void *ctx, pl_identify_result *out, pl_error *err);
+void pl_identify_result_free(pl_identify_result *r);
+/* A grid image: each photo's face, truth, prediction, score, right/wrong. */
+pl_status pl_identify_write_grid(const pl_identify_result *r, const char *path,
+                                 pl_error *err);
+
+/* ---- export ---------------------------------------------------------------- */
+
+/* The gallery as a NumPy .npz (names and an N×D float32 matrix per model),
+ * readable by numpy.load without pickle. */
+pl_status pl_export_npz(pl_app *app, const char *path, pl_error *err);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,7 @@ typedef struct pl_source_photo {
     char student[256];      /* full name                                    */
     char path[4096];
     char code[64], email[128], gender[16]; /* from a roster, if any         */
+    int in_student_folder;  /* 1: the folder named the student (truth)     */
 } pl_source_photo;
 
 /* List the photos of an enrollment source (a folder of student folders, a

@@ -154,7 +154,9 @@ static pl_status scan_student_dir(const char *dir, const char *student, photo_li
     for (int i = 0; i < n && st == PL_OK; i++) {
         char path[4096];
         pl_path_join(path, sizeof path, dir, files[i]);
-        if (!push_photo(out, student, path)) st = pl_fail(err, PL_ERR_NOMEM, "out of memory");
+        pl_source_photo *p = push_photo(out, student, path);
+        if (p) p->in_student_folder = 1;
+        else st = pl_fail(err, PL_ERR_NOMEM, "out of memory");
     }
     free_names(files, n);
     return st;
@@ -192,7 +194,7 @@ pl_status pl_source_scan(const char *source, pl_source_photo **photos, int *n, p
             pl_name_from_filename(files[i], name, sizeof name);
             if (!push_photo(&list, name, path)) st = pl_fail(err, PL_ERR_NOMEM, "out of memory");
         }
-        if (st == PL_OK) free_names(files, n_files);
+        free_names(files, n_files);
     }
     free_names(dirs, n_dirs);
     if (st == PL_OK && list.n == 0)
