@@ -94,7 +94,8 @@ static int plan_dense(pl_conv_plan *p, const float *w, const float *bias, int vl
     size_t wn = (size_t)s->groups * p->n_cb * s->kh * s->kw * p->icg * p->nb;
     p->w = alloc_floats(wn);
     p->bias = pack_per_channel(bias, s->groups, p->ocg, p->n_cb, p->nb);
-    if (!p->w || !p->bias) return 0;
+    p->zeros = alloc_floats(p->icg);
+    if (!p->w || !p->bias || !p->zeros) return 0;
     pack_dense(p, w);
     if (p->ep.act == PL_ACT_PRELU) {
         p->slope = pack_per_channel(p->ep.slope, s->groups, p->ocg, p->n_cb, p->nb);
@@ -161,6 +162,7 @@ void pl_conv_plan_free(pl_conv_plan *p)
     free(p->w);
     free(p->bias);
     free(p->slope);
+    free(p->zeros);
     free(p);
 }
 

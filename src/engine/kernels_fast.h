@@ -31,6 +31,7 @@ struct pl_conv_plan {
     float *w;                /* packed weights (64-byte aligned)          */
     float *bias;             /* padded bias, zeros when the layer has none */
     float *slope;            /* padded PReLU slopes, or NULL              */
+    float *zeros;            /* icg zeros: what taps in the padding read  */
     void (*run)(const struct pl_conv_plan *p, const float *x, float *y,
                 int row_begin, int row_end);
     void *dnnl;              /* oneDNN primitive when that path is chosen */

@@ -23,6 +23,9 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define PMAX 24
 #define NVMAX 2
+#ifndef FLAT_CHUNK_TILES
+#define FLAT_CHUNK_TILES 4
+#endif
 
 typedef struct tile_args {
     const float *x;
@@ -67,33 +70,35 @@ ALWAYS_INLINE void store_pixel(float *y, const vec *v, int nv, int n,
         for (int c = 0; c < n; c++) y[c] = pl_apply_act(y[c], ep, ch0 + c);
 }
 
-ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV)
+ALWAYS_INLINE void tile_init(vec acc[PMAX][NVMAX], const tile_args *a, const int P, const int NV)
 {
-    vec acc[PMAX][NVMAX];
-    const int NB = NV * VL;
 #pragma GCC unroll 24
     for (int p = 0; p < P; p++)
 #pragma GCC unroll 2
         for (int j = 0; j < NV; j++) acc[p][j] = V_LOAD(a->bias + j * VL);
+}
 
-    for (int ky = a->ky0; ky < a->ky1; ky++) {
-        for (int kx = a->kx0; kx < a->kx1; kx++) {
-            const float *xp = a->x + a->x0 + ky * a->xdy + kx * a->xdx;
-            const float *wp = a->w + (size_t)(ky * a->kw + kx) * a->icg * NB;
-            for (int ci = 0; ci < a->icg; ci++) {
-                vec wv[NVMAX];
+/* One filter tap over all input channels: xs[p] points at pixel p's input
+ * for this tap (channel 0 of the group). */
+ALWAYS_INLINE void tile_tap(vec acc[PMAX][NVMAX], const float *const *xs, const float *wp,
+                            int icg, const int P, const int NV)
+{
+    const int NB = NV * VL;
+    for (int ci = 0; ci < icg; ci++) {
+        vec wv[NVMAX];
 #pragma GCC unroll 2
-                for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wp + (size_t)ci * NB + j * VL);
+        for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wp + (size_t)ci * NB + j * VL);
 #pragma GCC unroll 24
-                for (int p = 0; p < P; p++) {
-                    vec b = V_BCAST(xp + p * a->xpix + ci);
+        for (int p = 0; p < P; p++) {
+            vec b = V_BCAST(xs[p] + ci);
 #pragma GCC unroll 2
-                    for (int j = 0; j < NV; j++) acc[p][j] = V_FMA(b, wv[j], acc[p][j]);
-                }
-            }
+            for (int j = 0; j < NV; j++) acc[p][j] = V_FMA(b, wv[j], acc[p][j]);
         }
     }
+}
 
+ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const int P, const int NV)
+{
     const pl_epilogue *ep = a->ep;
     int vect = ep->act != PL_ACT_NONE && ep->act != PL_ACT_SIGMOID && ep->act != PL_ACT_TANH;
 #pragma GCC unroll 24
@@ -104,6 +109,67 @@ ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV)
                 acc[p][j] = act_vec(acc[p][j], ep, a->slope ? a->slope + j * VL : NULL);
         store_pixel(a->y + p * a->ypix, acc[p], NV, a->nvalid, ep, 0);
     }
+}
+
+/* P pixels whose windows are evenly spaced (a->xpix apart): one row of the
+ * interior, or a run of a 1x1 layer. */
+ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV)
+{
+    vec acc[PMAX][NVMAX];
+    tile_init(acc, a, P, NV);
+    for (int ky = a->ky0; ky < a->ky1; ky++) {
+        for (int kx = a->kx0; kx < a->kx1; kx++) {
+            const float *xs[PMAX];
+            const float *x0 = a->x + a->x0 + ky * a->xdy + kx * a->xdx;
+#pragma GCC unroll 24
+            for (int p = 0; p < P; p++) xs[p] = x0 + p * a->xpix;
+            const float *wp = a->w + (size_t)(ky * a->kw + kx) * a->icg * NV * VL;
+            tile_tap(acc, xs, wp, a->icg, P, NV);
+        }
+    }
+    tile_finish(acc, a, P, NV);
+}
+
+/* Where a gather tile's pixels are: P consecutive output pixels of one
+ * image in row-major order, possibly across row ends and borders. */
+typedef struct gather_geom {
+    int q0;                  /* first pixel: oy * out_w + ox              */
+    const pl_conv_shape *s;
+    const float *zeros;      /* icg zeros, read for taps in the padding   */
+} gather_geom;
+
+/* Any P consecutive pixels: each tap's input pointer is computed per
+ * pixel, and taps in the padding read zeros. Used at the borders and
+ * across row ends, so small feature maps still get full tiles. */
+ALWAYS_INLINE void gather_body(const tile_args *a, const gather_geom *gg, const int P, const int NV)
+{
+    const pl_conv_shape *s = gg->s;
+    int iy0[PMAX], ix0[PMAX];
+#pragma GCC unroll 24
+    for (int p = 0; p < P; p++) {
+        int q = gg->q0 + p, oy = q / s->out_w, ox = q - oy * s->out_w;
+        iy0[p] = oy * s->stride_h - s->pad_top;
+        ix0[p] = ox * s->stride_w - s->pad_left;
+    }
+    vec acc[PMAX][NVMAX];
+    tile_init(acc, a, P, NV);
+    for (int ky = 0; ky < s->kh; ky++) {
+        for (int kx = 0; kx < s->kw; kx++) {
+            const float *xs[PMAX];
+            int any = 0;
+#pragma GCC unroll 24
+            for (int p = 0; p < P; p++) {
+                int iy = iy0[p] + ky * s->dilation_h, ix = ix0[p] + kx * s->dilation_w;
+                int in = (unsigned)iy < (unsigned)s->in_h && (unsigned)ix < (unsigned)s->in_w;
+                xs[p] = in ? a->x + ((ptrdiff_t)iy * s->in_w + ix) * s->in_c : gg->zeros;
+                any |= in;
+            }
+            if (!any) continue;
+            const float *wp = a->w + (size_t)(ky * s->kw + kx) * a->icg * NV * VL;
+            tile_tap(acc, xs, wp, a->icg, P, NV);
+        }
+    }
+    tile_finish(acc, a, P, NV);
 }
 
 /* One function per (pixels, vectors) tile: the compiler keeps the
@@ -121,25 +187,30 @@ TILE_FN(8, 2)
 static void SUFFIX(tile_max_1)(const tile_args *a) { tile_body(a, P_NV1, 1); }
 static void SUFFIX(tile_max_2)(const tile_args *a) { tile_body(a, P_NV2, 2); }
 
-/* Runs tiles over `count` consecutive pixels starting at a->x0 / a->y,
- * largest tiles first. */
-static void SUFFIX(tile_run)(tile_args *a, int count, int nv)
-{
-    static const int sizes[2][5] = {{P_NV1, 8, 4, 2, 1}, {P_NV2, 8, 4, 2, 1}};
-    typedef void (*tile_fn)(const tile_args *);
-    static const tile_fn fns[2][5] = {
-        {SUFFIX(tile_max_1), SUFFIX(tile_8_1), SUFFIX(tile_4_1), SUFFIX(tile_2_1), SUFFIX(tile_1_1)},
-        {SUFFIX(tile_max_2), SUFFIX(tile_8_2), SUFFIX(tile_4_2), SUFFIX(tile_2_2), SUFFIX(tile_1_2)}};
-    int row = nv - 1;
-    for (int i = 0; i < 5 && count > 0; i++) {
-        int sz = sizes[row][i];
-        while (count >= sz) {
-            fns[row][i](a);
-            a->x0 += sz * a->xpix;
-            a->y += sz * a->ypix;
-            count -= sz;
-        }
+#define GATHER_FN(P, NV)                                                       \
+    static void SUFFIX(gather_##P##_##NV)(const tile_args *a, const gather_geom *g) \
+    {                                                                          \
+        gather_body(a, g, P, NV);                                              \
     }
+GATHER_FN(1, 1)
+GATHER_FN(2, 1)
+GATHER_FN(4, 1)
+GATHER_FN(8, 1)
+GATHER_FN(1, 2)
+GATHER_FN(2, 2)
+GATHER_FN(4, 2)
+GATHER_FN(8, 2)
+static void SUFFIX(gather_max_1)(const tile_args *a, const gather_geom *g) { gather_body(a, g, P_NV1, 1); }
+static void SUFFIX(gather_max_2)(const tile_args *a, const gather_geom *g) { gather_body(a, g, P_NV2, 2); }
+
+typedef void (*tile_fn)(const tile_args *);
+typedef void (*gather_fn)(const tile_args *, const gather_geom *);
+
+/* The largest tile size that fits `left` pixels: index into the tables. */
+static int tile_index(int left, int nv)
+{
+    if (left >= (nv == 2 ? P_NV2 : P_NV1)) return 0;
+    return left >= 8 ? 1 : left >= 4 ? 2 : left >= 2 ? 3 : 4;
 }
 
 static int div_floor(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
@@ -156,90 +227,117 @@ static void tap_range(int origin, int d, int k, int size, int *lo, int *hi)
     *hi = h;
 }
 
+/* Runs tiles over `count` consecutive evenly spaced pixels starting at
+ * a->x0 / a->y, largest tiles first. */
+static void SUFFIX(tile_run)(tile_args *a, int count, int nv)
+{
+    static const int sizes[2][5] = {{P_NV1, 8, 4, 2, 1}, {P_NV2, 8, 4, 2, 1}};
+    static const tile_fn fns[2][5] = {
+        {SUFFIX(tile_max_1), SUFFIX(tile_8_1), SUFFIX(tile_4_1), SUFFIX(tile_2_1), SUFFIX(tile_1_1)},
+        {SUFFIX(tile_max_2), SUFFIX(tile_8_2), SUFFIX(tile_4_2), SUFFIX(tile_2_2), SUFFIX(tile_1_2)}};
+    while (count > 0) {
+        int ti = tile_index(count, nv), sz = sizes[nv - 1][ti];
+        fns[nv - 1][ti](a);
+        a->x0 += sz * a->xpix;
+        a->y += sz * a->ypix;
+        count -= sz;
+    }
+}
+
 /* 1x1, stride 1, no padding: the rows [r0, r1) are one [pixels, Cin] x
- * [Cin, Cout] product, tiled across row ends. */
+ * [Cin, Cout] product, tiled across row ends. A chunk of pixels is run
+ * against every output-channel block before moving on, so it stays in L1
+ * while the weights stream from L1/L2. */
 static void SUFFIX(dense_flat)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
 {
     const pl_conv_shape *s = &p->s;
     size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
     size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
-    int npix = (r1 - r0) * s->out_w;
+    int pix0 = r0 * s->out_w, pix1 = r1 * s->out_w;
+    int chunk = FLAT_CHUNK_TILES * (p->nv == 2 ? P_NV2 : P_NV1);
     for (int b = 0; b < s->n; b++) {
-        for (int g = 0; g < s->groups; g++) {
-            for (int cb = 0; cb < p->n_cb; cb++) {
-                size_t blk = (size_t)g * p->n_cb + cb;
-                int ch = cb * p->nb;
-                tile_args a = {
-                    .x = x + b * img_in + (size_t)g * p->icg,
-                    .x0 = (ptrdiff_t)r0 * s->out_w * s->in_c,
-                    .xpix = s->in_c, .xdy = 0, .xdx = 0,
-                    .ky0 = 0, .ky1 = 1, .kx0 = 0, .kx1 = 1, .kw = 1, .icg = p->icg,
-                    .w = p->w + blk * p->icg * p->nb,
-                    .bias = p->bias + blk * p->nb,
-                    .slope = p->slope ? p->slope + blk * p->nb : NULL,
-                    .ep = &p->ep,
-                    .y = y + b * img_out + (size_t)r0 * s->out_w * s->out_c + (size_t)g * p->ocg + ch,
-                    .ypix = s->out_c,
-                    .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
-                SUFFIX(tile_run)(&a, npix, p->nv);
-            }
-        }
-    }
-}
-
-void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
-{
-    if (p->flat) {
-        SUFFIX(dense_flat)(p, x, y, r0, r1);
-        return;
-    }
-    const pl_conv_shape *s = &p->s;
-    size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
-    size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
-    size_t wblk = (size_t)s->kh * s->kw * p->icg * p->nb;
-    for (int b = 0; b < s->n; b++) {
-        for (int oy = r0; oy < r1; oy++) {
-            int iy0 = oy * s->stride_h - s->pad_top, ky0, ky1;
-            tap_range(iy0, s->dilation_h, s->kh, s->in_h, &ky0, &ky1);
+        for (int c0 = pix0; c0 < pix1; c0 += chunk) {
+            int count = pix1 - c0 < chunk ? pix1 - c0 : chunk;
             for (int g = 0; g < s->groups; g++) {
                 for (int cb = 0; cb < p->n_cb; cb++) {
                     size_t blk = (size_t)g * p->n_cb + cb;
                     int ch = cb * p->nb;
                     tile_args a = {
                         .x = x + b * img_in + (size_t)g * p->icg,
-                        .xpix = (ptrdiff_t)s->stride_w * s->in_c,
-                        .xdy = (ptrdiff_t)s->dilation_h * s->in_w * s->in_c,
-                        .xdx = (ptrdiff_t)s->dilation_w * s->in_c,
-                        .ky0 = ky0, .ky1 = ky1, .kw = s->kw, .icg = p->icg,
-                        .w = p->w + blk * wblk,
+                        .x0 = (ptrdiff_t)c0 * s->in_c,
+                        .xpix = s->in_c, .xdy = 0, .xdx = 0,
+                        .ky0 = 0, .ky1 = 1, .kx0 = 0, .kx1 = 1, .kw = 1, .icg = p->icg,
+                        .w = p->w + blk * p->icg * p->nb,
                         .bias = p->bias + blk * p->nb,
                         .slope = p->slope ? p->slope + blk * p->nb : NULL,
                         .ep = &p->ep,
+                        .y = y + b * img_out + (size_t)c0 * s->out_c + (size_t)g * p->ocg + ch,
                         .ypix = s->out_c,
                         .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
-                    float *yrow = y + b * img_out + (size_t)oy * s->out_w * s->out_c +
-                                  (size_t)g * p->ocg + ch;
-                    ptrdiff_t xrow = (ptrdiff_t)iy0 * s->in_w * s->in_c;
-                    /* Border pixels one at a time with clipped taps; the
-                     * interior [ox_lo, ox_hi) in tiles with all taps. */
-                    int lo = p->ox_lo < p->ox_hi ? p->ox_lo : s->out_w;
-                    int hi = p->ox_lo < p->ox_hi ? p->ox_hi : s->out_w;
-                    for (int ox = 0; ox < s->out_w; ox++) {
-                        if (ox == lo) {
-                            a.kx0 = 0;
-                            a.kx1 = s->kw;
-                            a.x0 = xrow + (ptrdiff_t)(ox * s->stride_w - s->pad_left) * s->in_c;
-                            a.y = yrow + (size_t)ox * s->out_c;
-                            SUFFIX(tile_run)(&a, hi - lo, p->nv);
-                            ox = hi - 1;
-                            continue;
+                    SUFFIX(tile_run)(&a, count, p->nv);
+                }
+            }
+        }
+    }
+}
+
+/* Any KxK / stride / dilation / padding: the output pixels [r0*out_w,
+ * r1*out_w) of each image, in chunks of a few tiles; a chunk runs against
+ * every output-channel block while its input is in L1. Tiles inside one
+ * row's interior use evenly spaced windows; the others gather. */
+void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
+{
+    if (p->flat) {
+        SUFFIX(dense_flat)(p, x, y, r0, r1);
+        return;
+    }
+    static const int sizes[2][5] = {{P_NV1, 8, 4, 2, 1}, {P_NV2, 8, 4, 2, 1}};
+    static const tile_fn tiles[2][5] = {
+        {SUFFIX(tile_max_1), SUFFIX(tile_8_1), SUFFIX(tile_4_1), SUFFIX(tile_2_1), SUFFIX(tile_1_1)},
+        {SUFFIX(tile_max_2), SUFFIX(tile_8_2), SUFFIX(tile_4_2), SUFFIX(tile_2_2), SUFFIX(tile_1_2)}};
+    static const gather_fn gathers[2][5] = {
+        {SUFFIX(gather_max_1), SUFFIX(gather_8_1), SUFFIX(gather_4_1), SUFFIX(gather_2_1), SUFFIX(gather_1_1)},
+        {SUFFIX(gather_max_2), SUFFIX(gather_8_2), SUFFIX(gather_4_2), SUFFIX(gather_2_2), SUFFIX(gather_1_2)}};
+    const pl_conv_shape *s = &p->s;
+    const int nvi = p->nv - 1;
+    size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
+    size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
+    size_t wblk = (size_t)s->kh * s->kw * p->icg * p->nb;
+    int q_begin = r0 * s->out_w, q_end = r1 * s->out_w;
+    int chunk = FLAT_CHUNK_TILES * sizes[nvi][0];
+    for (int b = 0; b < s->n; b++) {
+        for (int c0 = q_begin; c0 < q_end; c0 += chunk) {
+            int c1 = q_end - c0 < chunk ? q_end : c0 + chunk;
+            for (int g = 0; g < s->groups; g++) {
+                for (int cb = 0; cb < p->n_cb; cb++) {
+                    size_t blk = (size_t)g * p->n_cb + cb;
+                    int ch = cb * p->nb;
+                    float *ybase = y + b * img_out + (size_t)g * p->ocg + ch;
+                    tile_args a = {
+                        .x = x + b * img_in + (size_t)g * p->icg,
+                        .xpix = (ptrdiff_t)s->stride_w * s->in_c,
+                        .xdy = (ptrdiff_t)s->dilation_h * s->in_w * s->in_c,
+                        .xdx = (ptrdiff_t)s->dilation_w * s->in_c,
+                        .kx0 = 0, .kx1 = s->kw, .kw = s->kw, .icg = p->icg,
+                        .w = p->w + blk * wblk,
+                        .bias = p->bias + blk * p->nb,
+                        .slope = p->slope ? p->slope + blk * p->nb : NULL,
+                        .ep = &p->ep, .ypix = s->out_c,
+                        .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
+                    for (int q = c0; q < c1;) {
+                        int ti = tile_index(c1 - q, p->nv), n = sizes[nvi][ti];
+                        int oy = q / s->out_w, ox = q - oy * s->out_w;
+                        a.y = ybase + (size_t)q * s->out_c;
+                        if (ox >= p->ox_lo && ox + n <= p->ox_hi) {
+                            int iy0 = oy * s->stride_h - s->pad_top;
+                            tap_range(iy0, s->dilation_h, s->kh, s->in_h, &a.ky0, &a.ky1);
+                            a.x0 = ((ptrdiff_t)iy0 * s->in_w + ox * s->stride_w - s->pad_left) * s->in_c;
+                            tiles[nvi][ti](&a);
+                        } else {
+                            gather_geom gg = {.q0 = q, .s = s, .zeros = p->zeros};
+                            gathers[nvi][ti](&a, &gg);
                         }
-                        int ix0 = ox * s->stride_w - s->pad_left;
-                        tap_range(ix0, s->dilation_w, s->kw, s->in_w, &a.kx0, &a.kx1);
-                        a.x0 = xrow + (ptrdiff_t)ix0 * s->in_c;
-                        a.y = yrow + (size_t)ox * s->out_c;
-                        if (p->nv == 1) SUFFIX(tile_1_1)(&a);
-                        else SUFFIX(tile_1_2)(&a);
+                        q += n;
                     }
                 }
             }
