@@ -588,3 +588,33 @@ TEST(tflite_hostile_byte_flips)
     free(copy);
     free(data);
 }
+
+/* The synthetic model (tools/golden/tflite/synth.js, also the fuzz seed):
+ * float16 DEQUANTIZE, depthwise x2, average pool with SAME borders, PAD,
+ * MEAN, FC + RELU_N1_TO_1, SOFTMAX, CONCAT, RESHAPE, MUL against wasm TFLite. */
+static void golden_synth(pl_kernel_mode mode)
+{
+    pl_error err = {0};
+    npy in, want;
+    CHECK(npy_load("synth_in.npy", &in));
+    CHECK(npy_load("synth_out0.npy", &want));
+    pl_graph *g = pl_tflite_load("fuzz/seeds/tflite/synth.tflite", &err);
+    CHECK_MSG(g, "%s", err.msg);
+    CHECK_EQ_INT(g->n_nodes, 11); /* DEQUANTIZE folded, the pool's RELU split off */
+    pl_session *s = session_for(g, mode, in.dims);
+    run_session(s, in.data, in.n);
+    int rank;
+    int64_t dims[PL_MAX_RANK];
+    const float *y = pl_session_output(s, 0, &rank, dims);
+    CHECK_EQ_INT(rank, 3);
+    CHECK_EQ_INT(dims[1], 2);
+    CHECK_EQ_INT(dims[2], 5);
+    check_close(mode ? "synth ref" : "synth fast", y, want.data, want.n);
+    pl_session_free(s);
+    pl_graph_free(g);
+    free(in.data);
+    free(want.data);
+}
+
+TEST(tflite_synth_golden) { golden_synth(PL_KERNELS_FAST); }
+TEST(tflite_synth_golden_ref) { golden_synth(PL_KERNELS_REFERENCE); }

@@ -3,7 +3,8 @@
 //
 //   cd tools/golden/tflite && npm install && node gen.js
 //
-// Reads models/expo/{pnet,rnet,onet,MobileFaceNet}.tflite and face-api's
+// Reads models/expo/{pnet,rnet,onet,MobileFaceNet}.tflite, the synthetic
+// fuzz/seeds/tflite/synth.tflite (made by synth.js) and face-api's
 // demo/sample1.jpg and sample3.jpg (npm @vladmandic/face-api@1.7.15; set
 // FACEAPI_DEMO to its demo/ folder), and writes small .npy files into
 // tests/golden/tflite/ (see the README written there). Face crops are cut
@@ -181,6 +182,16 @@ async function main() {
                 w[(y * win + xx) * c + ch] = o.data[((y0 + y) * ow + x0 + xx) * c + ch];
             save(`pnet_out${k}.npy`, [1, win, win, c], w, `output ${k} '${o.name}' ${o.shape}, window at (${y0},${x0})`);
         });
+    }
+
+    // The synthetic model of synth.js (fuzz seed): a synthetic input.
+    {
+        const buf = fs.readFileSync(path.join(root, 'fuzz/seeds/tflite/synth.tflite'));
+        const m = await tflite.loadTFLiteModel(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), { numThreads: 1 });
+        const x = new Float32Array(6 * 6 * 2);
+        for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.7) * 2;
+        save('synth_in.npy', [1, 6, 6, 2], x, 'input of fuzz/seeds/tflite/synth.tflite: sin(0.7 i) * 2');
+        run(m, [1, 6, 6, 2], x).forEach((o, k) => save(`synth_out${k}.npy`, o.shape, o.data, `output ${k} '${o.name}'`));
     }
 
     fs.writeFileSync(path.join(outDir, 'README'),
