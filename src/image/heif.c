@@ -33,9 +33,10 @@ static pl_status open_primary(const uint8_t *data, size_t len, const char *name,
     struct heif_error e = heif_context_read_from_memory_without_copy(*ctx, data, len, NULL);
     if (e.code == heif_error_Ok) e = heif_context_get_primary_image_handle(*ctx, h);
     if (e.code != heif_error_Ok) {
+        pl_status st = heif_err(name, "unreadable", e, err); /* e.message lives in ctx */
         heif_context_free(*ctx);
         *ctx = NULL;
-        return heif_err(name, "unreadable", e, err);
+        return st;
     }
     pl_status st = pl_img_check_size(heif_image_handle_get_width(*h),
                                      heif_image_handle_get_height(*h), name, err);
@@ -76,9 +77,10 @@ pl_status pl_heif_decode(const uint8_t *data, size_t len, const char *name, pl_i
                                             alpha ? heif_chroma_interleaved_RGBA
                                                   : heif_chroma_interleaved_RGB, NULL);
     if (e.code != heif_error_Ok) {
+        st = heif_err(name, "cannot decode", e, err);
         heif_image_handle_release(hd);
         heif_context_free(ctx);
-        return heif_err(name, "cannot decode", e, err);
+        return st;
     }
     int w = heif_image_get_width(img, heif_channel_interleaved);
     int h = heif_image_get_height(img, heif_channel_interleaved);
