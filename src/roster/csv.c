@@ -117,8 +117,8 @@ static pl_status parse(csv_state *st, const char *s, size_t n, char sep, pl_erro
             for (;;) {
                 if (i >= n)
                     return pl_fail(err, PL_ERR_FORMAT,
-                                   "%s: line %d: quoted field never closed (it opens at line %d)",
-                                   st->name, st->line, start);
+                                   "%s: line %d: a quoted field opens here and is never closed",
+                                   st->name, start);
                 if (s[i] == '"') {
                     if (i + 1 < n && s[i + 1] == '"') i++;
                     else { i++; break; }

@@ -185,20 +185,21 @@ static pl_status apply_options(const pl_sheet *s, int ri, const pl_roster_option
     return PL_OK;
 }
 
-/* Header row: the first of the first 20 rows with a name column (or, when
- * both columns are given as letters, the first row). -1 if none. */
+/* Header row: among the first 20 rows, the first holding the header named
+ * by --name-col / --photo-col, else the first with a name column; when the
+ * columns are given as letters, the first row. -1 if none. */
 static int find_header_row(const pl_sheet *s, const pl_roster_options *o, colmap *m)
 {
-    int given = o && col_spec(o->name_col) && (!o->photo_col || col_spec(o->photo_col));
+    const char *nc = o ? o->name_col : NULL, *pc = o ? o->photo_col : NULL;
+    int name_letter = col_spec(nc) > 0, photo_letter = col_spec(pc) > 0;
     for (int ri = 0; ri < s->n_rows && ri < 20; ri++) {
-        if (given) {
-            memset(m, 0, sizeof *m);
-            map_row(s, ri, m);
-            return ri;
-        }
         map_row(s, ri, m);
-        if (o && o->name_col && find_header(s, ri, o->name_col)) return ri;
-        if (!(o && o->name_col) && has_name(m)) return ri;
+        if (nc && !name_letter) {
+            if (find_header(s, ri, nc)) return ri;
+        } else if (pc && !photo_letter) {
+            if (find_header(s, ri, pc)) return ri;
+        } else if (name_letter || has_name(m))
+            return ri;
     }
     return -1;
 }
