@@ -129,6 +129,7 @@ static int plan_depthwise(pl_conv_plan *p, const float *w, const float *bias, in
         if (!p->slope) return 0;
         if (p->ep.slope) memcpy(p->slope, p->ep.slope, (size_t)C * sizeof(float));
     }
+    interior_cols(p);
     p->run = vl == PL_VL_AVX512 ? pl_conv_dw_avx512 : pl_conv_dw_avx2;
     snprintf(p->name, sizeof p->name, "%s-dw%dx%d", isa_name(vl), s->kh, s->kw);
     return 1;

@@ -154,14 +154,24 @@ ALWAYS_INLINE void gather_body(const tile_args *a, const gather_geom *gg, const 
     vec acc[PMAX][NVMAX];
     tile_init(acc, a, P, NV);
     for (int ky = 0; ky < s->kh; ky++) {
+        const float *rowp[PMAX]; /* pixel p's input row for this ky, or NULL */
+        int any_row = 0;
+#pragma GCC unroll 24
+        for (int p = 0; p < P; p++) {
+            int iy = iy0[p] + ky * s->dilation_h;
+            int in = (unsigned)iy < (unsigned)s->in_h;
+            rowp[p] = in ? a->x + (ptrdiff_t)iy * s->in_w * s->in_c : NULL;
+            any_row |= in;
+        }
+        if (!any_row) continue;
         for (int kx = 0; kx < s->kw; kx++) {
             const float *xs[PMAX];
             int any = 0;
 #pragma GCC unroll 24
             for (int p = 0; p < P; p++) {
-                int iy = iy0[p] + ky * s->dilation_h, ix = ix0[p] + kx * s->dilation_w;
-                int in = (unsigned)iy < (unsigned)s->in_h && (unsigned)ix < (unsigned)s->in_w;
-                xs[p] = in ? a->x + ((ptrdiff_t)iy * s->in_w + ix) * s->in_c : gg->zeros;
+                int ix = ix0[p] + kx * s->dilation_w;
+                int in = rowp[p] && (unsigned)ix < (unsigned)s->in_w;
+                xs[p] = in ? rowp[p] + (ptrdiff_t)ix * s->in_c : gg->zeros;
                 any |= in;
             }
             if (!any) continue;
@@ -305,9 +315,13 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
     size_t wblk = (size_t)s->kh * s->kw * p->icg * p->nb;
     int q_begin = r0 * s->out_w, q_end = r1 * s->out_w;
     int chunk = FLAT_CHUNK_TILES * sizes[nvi][0];
+    /* Wide rows: chunks stop at row ends, so only the border tiles gather.
+     * Narrow rows (7, 14, ...): tiles run across row ends to stay full. */
+    int rowwise = s->out_w >= 2 * sizes[nvi][0];
     for (int b = 0; b < s->n; b++) {
-        for (int c0 = q_begin; c0 < q_end; c0 += chunk) {
-            int c1 = q_end - c0 < chunk ? q_end : c0 + chunk;
+        for (int c0 = q_begin, c1; c0 < q_end; c0 = c1) {
+            c1 = q_end - c0 < chunk ? q_end : c0 + chunk;
+            if (rowwise && c1 > (c0 / s->out_w + 1) * s->out_w) c1 = (c0 / s->out_w + 1) * s->out_w;
             for (int g = 0; g < s->groups; g++) {
                 for (int cb = 0; cb < p->n_cb; cb++) {
                     size_t blk = (size_t)g * p->n_cb + cb;
@@ -352,13 +366,12 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
 /* One output pixel, all channels: DW_NV vectors at a time for
  * independent accumulations, then a vector at a time for the tail. */
 ALWAYS_INLINE void dw_pixel(const pl_conv_plan *p, const float *xb, ptrdiff_t x0,
-                            int ky0, int ky1, int kx0, int kx1, float *yp)
+                            int ky0, int ky1, int kx0, int kx1, float *yp, int c)
 {
     const pl_conv_shape *s = &p->s;
     const int C = s->in_c;
     const ptrdiff_t xdy = (ptrdiff_t)s->dilation_h * s->in_w * C, xdx = (ptrdiff_t)s->dilation_w * C;
     int cpad = (C + VL - 1) / VL * VL;
-    int c = 0;
     for (; c + DW_NV * VL <= C; c += DW_NV * VL) {
         vec acc[DW_NV];
 #pragma GCC unroll 4
@@ -395,9 +408,53 @@ ALWAYS_INLINE void dw_pixel(const pl_conv_plan *p, const float *xb, ptrdiff_t x0
     }
 }
 
+#define DWT_P 4  /* pixels per depthwise tile                         */
+#define DWT_V 2  /* channel vectors per depthwise tile                */
+
+/* DWT_P interior pixels of one row x DWT_V channel vectors: each weight
+ * vector is loaded once for DWT_P pixels, and the DWT_P * DWT_V
+ * accumulators hide the FMA latency. */
+ALWAYS_INLINE void dw_tile(const pl_conv_plan *p, const float *xb, ptrdiff_t x0,
+                           int ky0, int ky1, float *yp, int c)
+{
+    const pl_conv_shape *s = &p->s;
+    const int C = s->in_c;
+    const ptrdiff_t xdy = (ptrdiff_t)s->dilation_h * s->in_w * C, xdx = (ptrdiff_t)s->dilation_w * C;
+    const ptrdiff_t xpix = (ptrdiff_t)s->stride_w * C;
+    int cpad = (C + VL - 1) / VL * VL;
+    vec acc[DWT_P][DWT_V];
+#pragma GCC unroll 4
+    for (int i = 0; i < DWT_P; i++)
+#pragma GCC unroll 2
+        for (int j = 0; j < DWT_V; j++) acc[i][j] = V_LOAD(p->bias + c + j * VL);
+    for (int ky = ky0; ky < ky1; ky++) {
+        for (int kx = 0; kx < s->kw; kx++) {
+            const float *xp = xb + x0 + ky * xdy + kx * xdx + c;
+            const float *wp = p->w + (size_t)(ky * s->kw + kx) * cpad + c;
+            vec wv[DWT_V];
+#pragma GCC unroll 2
+            for (int j = 0; j < DWT_V; j++) wv[j] = V_LOAD(wp + j * VL);
+#pragma GCC unroll 4
+            for (int i = 0; i < DWT_P; i++)
+#pragma GCC unroll 2
+                for (int j = 0; j < DWT_V; j++)
+                    acc[i][j] = V_FMA(V_LOAD(xp + i * xpix + j * VL), wv[j], acc[i][j]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < DWT_P; i++) {
+        if (p->ep.act != PL_ACT_NONE)
+#pragma GCC unroll 2
+            for (int j = 0; j < DWT_V; j++)
+                acc[i][j] = act_vec(acc[i][j], &p->ep, p->slope ? p->slope + c + j * VL : NULL);
+        store_pixel(yp + (size_t)i * C + c, acc[i], DWT_V, DWT_V * VL, &p->ep, c);
+    }
+}
+
 void SUFFIX(pl_conv_dw)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
 {
     const pl_conv_shape *s = &p->s;
+    const int C = s->in_c, cfull = C / (DWT_V * VL) * (DWT_V * VL);
     size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
     size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
     for (int b = 0; b < s->n; b++) {
@@ -405,12 +462,24 @@ void SUFFIX(pl_conv_dw)(const pl_conv_plan *p, const float *x, float *y, int r0,
         for (int oy = r0; oy < r1; oy++) {
             int iy0 = oy * s->stride_h - s->pad_top, ky0, ky1;
             tap_range(iy0, s->dilation_h, s->kh, s->in_h, &ky0, &ky1);
-            for (int ox = 0; ox < s->out_w; ox++) {
-                int ix0 = ox * s->stride_w - s->pad_left, kx0, kx1;
-                tap_range(ix0, s->dilation_w, s->kw, s->in_w, &kx0, &kx1);
+            float *yrow = y + b * img_out + (size_t)oy * s->out_w * s->out_c;
+            for (int ox = 0; ox < s->out_w;) {
+                int ix0 = ox * s->stride_w - s->pad_left;
                 ptrdiff_t x0 = ((ptrdiff_t)iy0 * s->in_w + ix0) * s->in_c;
-                float *yp = y + b * img_out + ((size_t)oy * s->out_w + ox) * s->out_c;
-                dw_pixel(p, xb, x0, ky0, ky1, kx0, kx1, yp);
+                float *yp = yrow + (size_t)ox * s->out_c;
+                if (ox >= p->ox_lo && ox + DWT_P <= p->ox_hi && cfull > 0) {
+                    for (int c = 0; c < cfull; c += DWT_V * VL) dw_tile(p, xb, x0, ky0, ky1, yp, c);
+                    if (cfull < C)
+                        for (int i = 0; i < DWT_P; i++)
+                            dw_pixel(p, xb, x0 + i * (ptrdiff_t)s->stride_w * C, ky0, ky1, 0,
+                                     s->kw, yp + (size_t)i * C, cfull);
+                    ox += DWT_P;
+                    continue;
+                }
+                int kx0, kx1;
+                tap_range(ix0, s->dilation_w, s->kw, s->in_w, &kx0, &kx1);
+                dw_pixel(p, xb, x0, ky0, ky1, kx0, kx1, yp, 0);
+                ox++;
             }
         }
     }
