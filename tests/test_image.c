@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jpeglib.h>
 #include <libheif/heif.h>
 #include <webp/encode.h>
 
@@ -232,6 +233,68 @@ TEST(heic_encode_decode)
     CHECK(pl_image_decode(data, n / 2, "cut.heic", &b, &e) != PL_OK);
     CHECK_CONTAINS(e.msg, "cut.heic");
     free(data);
+    pl_image_free(&a);
+}
+
+/* libjpeg directly, for the flavours pl_image_encode_jpeg does not write:
+ * progressive scans, and 4-channel CMYK (stored inverted with an Adobe
+ * marker, as Photoshop does). */
+static void encode_jpeg_raw(const uint8_t *px, int w, int h, int c, int progressive,
+                            uint8_t **data, size_t *len)
+{
+    struct jpeg_compress_struct ci;
+    struct jpeg_error_mgr jerr;
+    unsigned char *buf = NULL;
+    unsigned long size = 0;
+    ci.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&ci);
+    jpeg_mem_dest(&ci, &buf, &size);
+    ci.image_width = (JDIMENSION)w;
+    ci.image_height = (JDIMENSION)h;
+    ci.input_components = c;
+    ci.in_color_space = c == 4 ? JCS_CMYK : JCS_RGB;
+    jpeg_set_defaults(&ci);
+    jpeg_set_quality(&ci, 95, TRUE);
+    if (progressive) jpeg_simple_progression(&ci);
+    jpeg_start_compress(&ci, TRUE);
+    while (ci.next_scanline < ci.image_height) {
+        JSAMPROW r = (JSAMPROW)px + (size_t)ci.next_scanline * w * c;
+        jpeg_write_scanlines(&ci, &r, 1);
+    }
+    jpeg_finish_compress(&ci);
+    jpeg_destroy_compress(&ci);
+    *data = buf;
+    *len = size;
+}
+
+TEST(jpeg_progressive_and_cmyk)
+{
+    pl_image a = synth(64, 48, 3), b;
+    pl_error e;
+    uint8_t *d;
+    size_t n;
+    encode_jpeg_raw(a.px, 64, 48, 3, 1, &d, &n);
+    CHECK_MSG(pl_image_decode(d, n, "prog.jpg", &b, &e) == PL_OK, "%s", e.msg);
+    CHECK(psnr(&a, &b) > 35);
+    pl_image_free(&b);
+    /* A progressive file cut short is an error too, not a blurry image. */
+    CHECK(pl_image_decode(d, n * 3 / 4, "prog.jpg", &b, &e) != PL_OK);
+    CHECK_CONTAINS(e.msg, "prog.jpg: truncated JPEG");
+    free(d);
+    /* CMYK (inverted): C'=255 M'=0 Y'=0 K'=255 is pure red. */
+    uint8_t cmyk[16 * 16 * 4];
+    for (int i = 0; i < 256; i++) {
+        cmyk[i * 4 + 0] = 255;
+        cmyk[i * 4 + 1] = 0;
+        cmyk[i * 4 + 2] = 0;
+        cmyk[i * 4 + 3] = 255;
+    }
+    encode_jpeg_raw(cmyk, 16, 16, 4, 0, &d, &n);
+    CHECK_MSG(pl_image_decode(d, n, "cmyk.jpg", &b, &e) == PL_OK, "%s", e.msg);
+    CHECK(b.c == 3 && b.w == 16);
+    CHECK_MSG(b.px[0] > 245 && b.px[1] < 10 && b.px[2] < 10, "%d %d %d", b.px[0], b.px[1], b.px[2]);
+    pl_image_free(&b);
+    free(d);
     pl_image_free(&a);
 }
 
