@@ -216,8 +216,9 @@ static int b64_decode(const char *in, char *out, size_t cap)
             out[n++] = (char)((acc >> bits) & 0xFF);
         }
     }
+    while (*in == '=') in++;
     out[n] = '\0';
-    return 1;
+    return *in == '\0';
 }
 
 /* A string attribute ("s", base64) decoded; dflt if absent; NULL if bad. */
@@ -1129,7 +1130,7 @@ static pl_status add_outputs(loader *L, const pl_json *doc, const pl_json *nodes
         for (int k = 0; k < pl_json_len(ins); k++) {
             const char *r = pl_json_as_string(pl_json_at(ins, k), "");
             char buf[1024];
-            if (r[0] == '^') r++;
+            if (r[0] == '^') continue; /* an ordering, not a use */
             if (!map_put(&used, ref_key(r, buf, sizeof buf), 1)) {
                 map_free(&used);
                 return nomem(L);

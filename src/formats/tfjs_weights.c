@@ -188,7 +188,7 @@ static pl_status decode_entry(const pl_json *e, const uint8_t *bin, size_t len, 
     if (!wname) return pl_fail(err, PL_ERR_FORMAT, "%s: a weight has no name", name);
     w->name = strdup(wname);
     if (!w->name) return pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", name);
-    stored st;
+    stored st = ST_F32;
     double scale = 0, min = 0;
     pl_status s = read_shape(pl_json_get(e, "shape"), w, name, err);
     if (s == PL_OK) s = read_dtype(e, w, &st, &scale, &min, name, err);

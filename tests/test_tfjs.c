@@ -1,0 +1,736 @@
+/* Tests for the TF.js readers: src/formats/tfjs.c (graph models),
+ * faceapi.c (face-api weights + architectures built in C) and the weight
+ * decoding they share (tfjs_weights.c).
+ *
+ * Goldens (tests/golden/tfjs/, from tools/golden/tfjs/gen.js): TF.js 4.22
+ * wasm and face-api 1.7.15 outputs on two face crops of face-api's demo
+ * photos. Every model must match with cosine >= 0.99999 and max abs error
+ * <= 1e-4 x the output's range, with fast and reference kernels, at batch
+ * 1 and 2. Models are read from models/ (make models); tests skip when
+ * they are absent.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "engine/graph.h"
+#include "engine/session.h"
+#include "formats/formats.h"
+#include "formats/tfjs_internal.h"
+#include "util/fs.h"
+
+#define GOLDEN "tests/golden/tfjs/"
+
+/* ---- .npy ('<f4' or '|u1', C order) -------------------------------------- */
+typedef struct npy {
+    int rank;
+    int64_t dims[PL_MAX_RANK];
+    int64_t n;
+    float *f; /* values as floats */
+} npy;
+
+static int npy_load(const char *file, npy *a)
+{
+    char path[512];
+    snprintf(path, sizeof path, GOLDEN "%s", file);
+    uint8_t *d;
+    size_t len;
+    memset(a, 0, sizeof *a);
+    if (pl_read_file(path, 1 << 26, &d, &len, NULL) != PL_OK) return 0;
+    int ok = 0;
+    if (len < 10 || memcmp(d, "\x93NUMPY", 6) != 0) goto done;
+    size_t hl = d[8] | d[9] << 8;
+    if (10 + hl > len) goto done;
+    const char *h = (const char *)d + 10;
+    int u8 = strstr(h, "'|u1'") != NULL;
+    if (!u8 && !strstr(h, "'<f4'")) goto done;
+    const char *p = strstr(h, "'shape': (");
+    if (!p) goto done;
+    p += 10;
+    a->n = 1;
+    while (*p && *p != ')') {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p) break;
+        if (a->rank >= PL_MAX_RANK) goto done;
+        a->dims[a->rank++] = v;
+        a->n *= v;
+        p = end;
+        while (*p == ',' || *p == ' ') p++;
+    }
+    size_t bytes = (size_t)a->n * (u8 ? 1 : 4);
+    if (10 + hl + bytes > len) goto done;
+    a->f = malloc((size_t)a->n * sizeof(float) + 1);
+    const uint8_t *body = d + 10 + hl;
+    for (int64_t i = 0; i < a->n; i++) {
+        if (u8) a->f[i] = body[i];
+        else memcpy(&a->f[i], body + 4 * i, 4);
+    }
+    ok = 1;
+done:
+    free(d);
+    return ok;
+}
+
+/* ---- running and comparing ------------------------------------------------------- */
+/* The float input each model sees, from the uint8 RGB crop (as gen.js). */
+typedef enum prep { PREP_HSE, PREP_BGR, PREP_PM1, PREP_RGB } prep;
+
+static float *prepare(const npy *crop, prep kind)
+{
+    float *x = malloc((size_t)crop->n * sizeof *x);
+    static const double bgr_mean[3] = {103.939, 116.779, 123.68};
+    for (int64_t i = 0; i < crop->n; i += 3)
+        for (int c = 0; c < 3; c++) {
+            double v = crop->f[i + c], bgr = crop->f[i + 2 - c];
+            switch (kind) {
+            case PREP_HSE: x[i + c] = (float)(bgr - bgr_mean[c]); break;
+            case PREP_BGR: x[i + c] = (float)bgr; break;
+            case PREP_PM1: x[i + c] = (float)(v / 127.5 - 1); break;
+            default: x[i + c] = (float)v; break;
+            }
+        }
+    return x;
+}
+
+typedef struct golden_case {
+    const char *tag;    /* file stem in tests/golden/tfjs */
+    int n_out;
+    prep kind;
+} golden_case;
+
+/* Compare output k of a run at `batch` with the golden's first batch rows. */
+static void compare(const golden_case *gc, int k, const float *y, int rank, const int64_t *dims,
+                    int batch, const char *label)
+{
+    char file[128];
+    snprintf(file, sizeof file, "%s_out%d.npy", gc->tag, k);
+    npy want;
+    CHECK_MSG(npy_load(file, &want), "%s unreadable", file);
+    CHECK_MSG(rank == want.rank, "%s %s: rank %d, golden %d", gc->tag, label, rank, want.rank);
+    CHECK_MSG(dims[0] == batch, "%s %s: batch %lld", gc->tag, label, (long long)dims[0]);
+    for (int i = 1; i < rank; i++)
+        CHECK_MSG(dims[i] == want.dims[i], "%s %s: output %d axis %d is %lld, golden %lld", gc->tag, label,
+                  k, i, (long long)dims[i], (long long)want.dims[i]);
+    int64_t n = want.n / want.dims[0] * batch;
+    double dot = 0, na = 0, nb = 0, maxerr = 0, lo = want.f[0], hi = want.f[0];
+    for (int64_t i = 0; i < n; i++) {
+        double a = y[i], b = want.f[i], e = fabs(a - b);
+        dot += a * b;
+        na += a * a;
+        nb += b * b;
+        if (!(e <= maxerr)) maxerr = e; /* NaN sticks */
+        if (b < lo) lo = b;
+        if (b > hi) hi = b;
+    }
+    double cosv = (na == 0 && nb == 0) ? 1 : dot / sqrt(na * nb);
+    double range = hi - lo > 0 ? hi - lo : fabs(hi) > 0 ? fabs(hi) : 1;
+    free(want.f);
+    if (getenv("PL_TEST_VERBOSE"))
+        fprintf(stderr, "    %s out%d %s: cosine %.9f, max err %.3g (range %.3g)\n", gc->tag, k, label, cosv,
+                maxerr, range);
+    CHECK_MSG(cosv >= 0.99999, "%s output %d %s: cosine %.9f < 0.99999", gc->tag, k, label, cosv);
+    CHECK_MSG(maxerr <= 1e-4 * range, "%s output %d %s: max abs err %.3g > 1e-4 x range %.3g", gc->tag, k,
+              label, maxerr, range);
+}
+
+/* Runs g on the golden input (first `batch` crops) and compares outputs. */
+static void run_golden(pl_graph *g, const golden_case *gc, pl_kernel_mode mode, int batch)
+{
+    char file[128], label[64];
+    snprintf(file, sizeof file, "%s_in.npy", gc->tag);
+    snprintf(label, sizeof label, "%s batch %d", mode == PL_KERNELS_FAST ? "fast" : "reference", batch);
+    npy crop;
+    CHECK_MSG(npy_load(file, &crop), "%s unreadable", file);
+    float *x = prepare(&crop, gc->kind);
+    int64_t dims[4] = {batch, crop.dims[1], crop.dims[2], crop.dims[3]};
+    int64_t per = crop.n / crop.dims[0];
+    free(crop.f);
+    pl_error err = {0};
+    pl_session *s = pl_session_new(g, 2, &err);
+    if (!s) free(x);
+    CHECK_MSG(s, "%s: %s", gc->tag, err.msg);
+    pl_session_set_kernels(s, mode);
+    pl_status st = pl_session_set_input_shape(s, 0, 4, dims, &err);
+    if (st == PL_OK) {
+        memcpy(pl_session_input(s, 0), x, (size_t)(per * batch) * sizeof(float));
+        st = pl_session_run(s, &err);
+    }
+    free(x);
+    if (st != PL_OK) pl_session_free(s);
+    CHECK_MSG(st == PL_OK, "%s %s: %s", gc->tag, label, err.msg);
+    CHECK_EQ_INT(g->n_outputs, gc->n_out);
+    for (int k = 0; k < gc->n_out; k++) {
+        int rank;
+        int64_t od[PL_MAX_RANK];
+        const float *y = pl_session_output(s, k, &rank, od);
+        /* compare() may longjmp: copy what it needs and free the session first */
+        int64_t n = 1;
+        for (int i = 0; i < rank; i++) n *= od[i];
+        float *copy = malloc((size_t)n * sizeof *copy + 1);
+        memcpy(copy, y, (size_t)n * sizeof *copy);
+        if (k == gc->n_out - 1) pl_session_free(s);
+        static float *keep; /* freed on the next call if compare fails */
+        free(keep);
+        keep = copy;
+        compare(gc, k, copy, rank, od, batch, label);
+        free(copy);
+        keep = NULL;
+    }
+}
+
+static void golden_all(pl_graph *g, const golden_case *gc)
+{
+    for (int mode = 0; mode < 2; mode++)
+        for (int batch = 1; batch <= 2; batch++)
+            run_golden(g, gc, mode ? PL_KERNELS_REFERENCE : PL_KERNELS_FAST, batch);
+}
+
+static char model_path_buf[1024];
+static const char *model_path(const char *rel)
+{
+    snprintf(model_path_buf, sizeof model_path_buf, "%s/%s", test_models_dir(), rel);
+    return model_path_buf;
+}
+
+/* Loads a TF.js graph model and optimises it, as pl_model_graph_load does. */
+static pl_graph *load_graph_model(const char *rel, int optimize)
+{
+    const char *p = model_path(rel);
+    if (!pl_file_exists(p)) return NULL;
+    pl_error err = {0};
+    pl_graph *g = pl_tfjs_load(p, &err);
+    if (!g) fprintf(stderr, "    %s\n", err.msg);
+    if (g && optimize && pl_graph_optimize(g, &err) != PL_OK) {
+        fprintf(stderr, "    optimize: %s\n", err.msg);
+        pl_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static pl_graph *g_keep; /* freed by the next test if a CHECK jumped out */
+static void keep_graph(pl_graph *g)
+{
+    pl_graph_free(g_keep);
+    g_keep = g;
+}
+
+static void golden_graph_model(const char *rel, const golden_case *gc)
+{
+    keep_graph(NULL);
+    if (!pl_file_exists(model_path(rel))) SKIP("%s not present (make models)", rel);
+    pl_graph *g = load_graph_model(rel, 1);
+    CHECK(g);
+    keep_graph(g);
+    golden_all(g, gc);
+    /* the unoptimised graph too: the reader's own output, op by op */
+    pl_graph *raw = load_graph_model(rel, 0);
+    CHECK(raw);
+    keep_graph(raw);
+    run_golden(raw, gc, PL_KERNELS_REFERENCE, 2);
+    keep_graph(NULL);
+}
+
+TEST(tfjs_golden_faceres)
+{
+    golden_case gc = {"faceres", 3, PREP_HSE};
+    golden_graph_model("human/faceres.json", &gc);
+}
+
+TEST(tfjs_golden_gender_ssrnet)
+{
+    golden_case gc = {"ssrnet", 1, PREP_BGR};
+    golden_graph_model("human/gender-ssrnet-imdb.json", &gc);
+}
+
+TEST(tfjs_golden_blazeface)
+{
+    golden_case gc = {"blazeface", 4, PREP_PM1};
+    golden_graph_model("human/blazeface.json", &gc);
+}
+
+static void golden_faceapi(const char *rel, const char *arch, const golden_case *gc)
+{
+    keep_graph(NULL);
+    const char *p = model_path(rel);
+    if (!pl_file_exists(p)) SKIP("%s not present (make models)", rel);
+    pl_error err = {0};
+    pl_graph *g = pl_faceapi_load(p, arch, &err);
+    CHECK_MSG(g, "%s", err.msg);
+    keep_graph(g);
+    run_golden(g, gc, PL_KERNELS_REFERENCE, 1);
+    CHECK_MSG(pl_graph_optimize(g, &err) == PL_OK, "%s", err.msg);
+    golden_all(g, gc);
+    keep_graph(NULL);
+}
+
+TEST(faceapi_golden_face_recognition)
+{
+    golden_case gc = {"facerec", 1, PREP_RGB};
+    golden_faceapi("face-api/face_recognition_model-weights_manifest.json", "face_recognition", &gc);
+}
+
+TEST(faceapi_golden_age_gender)
+{
+    golden_case gc = {"agegender", 2, PREP_RGB};
+    golden_faceapi("face-api/age_gender_model-weights_manifest.json", "age_gender", &gc);
+}
+
+/* ---- structure: op counts against MODELS.md ---------------------------------------- */
+static int count_op(const pl_graph *g, pl_op op)
+{
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++) n += g->nodes[i].op == op;
+    return n;
+}
+
+TEST(tfjs_structure_matches_models_md)
+{
+    keep_graph(NULL);
+    if (!pl_file_exists(model_path("human/faceres.json"))) SKIP("models not present");
+    pl_graph *g = load_graph_model("human/faceres.json", 0);
+    CHECK(g);
+    keep_graph(g);
+    /* §3: Conv2D 14 + DepthwiseConv2dNative 13, 3 _FusedMatMul, 1 Mean */
+    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 27);
+    CHECK_EQ_INT(count_op(g, PL_OP_FULLY_CONNECTED), 3);
+    CHECK_EQ_INT(count_op(g, PL_OP_REDUCE_MEAN), 1);
+    CHECK_EQ_INT(g->n_outputs, 3);
+    CHECK_STR(g->tensors[g->outputs[1]].name, "global_pooling/Mean");
+    g = load_graph_model("human/blazeface.json", 0);
+    CHECK(g);
+    keep_graph(g);
+    /* §1.3: 37 _FusedConv2D + 32 depthwise, 3 MaxPool, 2 channel Pads */
+    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 69);
+    CHECK_EQ_INT(count_op(g, PL_OP_MAX_POOL), 3);
+    CHECK_EQ_INT(count_op(g, PL_OP_PAD), 2);
+    CHECK_EQ_INT(g->n_outputs, 4);
+    g = load_graph_model("human/gender-ssrnet-imdb.json", 0);
+    CHECK(g);
+    keep_graph(g);
+    /* §4: 14 convs, 18 _FusedMatMul, 21 StridedSlice */
+    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 14);
+    CHECK_EQ_INT(count_op(g, PL_OP_FULLY_CONNECTED), 18);
+    CHECK_EQ_INT(count_op(g, PL_OP_SLICE), 21);
+    CHECK_EQ_INT(count_op(g, PL_OP_TANH), 10);
+    keep_graph(NULL);
+}
+
+TEST(faceapi_structure_matches_models_md)
+{
+    keep_graph(NULL);
+    const char *p = model_path("face-api/face_recognition_model-weights_manifest.json");
+    if (!pl_file_exists(p)) SKIP("models not present");
+    pl_error err = {0};
+    pl_graph *g = pl_faceapi_load(p, "face_recognition", &err);
+    CHECK_MSG(g, "%s", err.msg);
+    keep_graph(g);
+    /* §3: Conv2D 29, scale 29, ReLU 29, AvgPool 4 (shortcuts), MaxPool 1, Mean 1 */
+    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 29);
+    CHECK_EQ_INT(count_op(g, PL_OP_AFFINE), 29);
+    CHECK_EQ_INT(count_op(g, PL_OP_RELU), 29);
+    CHECK_EQ_INT(count_op(g, PL_OP_AVG_POOL), 4);
+    CHECK_EQ_INT(count_op(g, PL_OP_MAX_POOL), 1);
+    CHECK_EQ_INT(count_op(g, PL_OP_REDUCE_MEAN), 1);
+    /* 3 channel zero-pads + 2 odd-size row/column pads */
+    CHECK_EQ_INT(count_op(g, PL_OP_PAD), 5);
+    p = model_path("face-api/age_gender_model-weights_manifest.json");
+    g = pl_faceapi_load(p, "age_gender", &err);
+    CHECK_MSG(g, "%s", err.msg);
+    keep_graph(g);
+    /* 1 conv_in + 3 expansion + 13 separable (x2) = 30 convs; 2 FC heads */
+    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 30);
+    CHECK_EQ_INT(count_op(g, PL_OP_FULLY_CONNECTED), 2);
+    CHECK_EQ_INT(g->n_outputs, 2);
+    keep_graph(NULL);
+}
+
+/* ---- dequantisation on hand values ----------------------------------------------------- */
+TEST(tfjs_float16_decoding)
+{
+    CHECK(pl_f16_to_f32(0x0000) == 0.0f && !signbit(pl_f16_to_f32(0x0000)));
+    CHECK(pl_f16_to_f32(0x8000) == 0.0f && signbit(pl_f16_to_f32(0x8000)));
+    CHECK(pl_f16_to_f32(0x3C00) == 1.0f);
+    CHECK(pl_f16_to_f32(0xC000) == -2.0f);
+    CHECK(pl_f16_to_f32(0x3555) == 0.333251953125f);
+    CHECK(pl_f16_to_f32(0x7BFF) == 65504.0f);      /* largest normal */
+    CHECK(pl_f16_to_f32(0x0400) == 0x1p-14f);      /* smallest normal */
+    CHECK(pl_f16_to_f32(0x0001) == 0x1p-24f);      /* smallest subnormal */
+    CHECK(pl_f16_to_f32(0x03FF) == 1023 * 0x1p-24f); /* largest subnormal */
+    CHECK(pl_f16_to_f32(0x8001) == -0x1p-24f);
+    CHECK(isinf(pl_f16_to_f32(0x7C00)) && pl_f16_to_f32(0x7C00) > 0);
+    CHECK(isinf(pl_f16_to_f32(0xFC00)) && pl_f16_to_f32(0xFC00) < 0);
+    CHECK(isnan(pl_f16_to_f32(0x7E00)));
+    CHECK(isnan(pl_f16_to_f32(0xFC01)));
+}
+
+static pl_status decode(const char *manifest, const uint8_t *bin, size_t len, pl_tfjs_weights *ws,
+                        pl_error *err)
+{
+    pl_json *m = pl_json_parse(manifest, strlen(manifest), "m.json", err);
+    if (!m) return err->code;
+    pl_status s = pl_tfjs_weights_decode(m, bin, len, "m.json", ws, err);
+    pl_json_free(m);
+    return s;
+}
+
+TEST(tfjs_weight_dtypes_and_quantisation)
+{
+    const char *manifest =
+        "[{\"paths\": [\"x.bin\"], \"weights\": ["
+        "{\"name\": \"u8\", \"shape\": [2, 2], \"dtype\": \"float32\","
+        " \"quantization\": {\"dtype\": \"uint8\", \"scale\": 0.5, \"min\": -1}},"
+        "{\"name\": \"u16\", \"shape\": [2], \"dtype\": \"float32\","
+        " \"quantization\": {\"dtype\": \"uint16\", \"scale\": 0.25, \"min\": 10}},"
+        "{\"name\": \"f16\", \"shape\": [3], \"dtype\": \"float32\", \"quantization\": {\"dtype\": \"float16\"}},"
+        "{\"name\": \"f32\", \"shape\": [], \"dtype\": \"float32\"},"
+        "{\"name\": \"i32\", \"shape\": [2], \"dtype\": \"int32\"}]}]";
+    uint8_t bin[4 + 4 + 6 + 4 + 8];
+    uint8_t *p = bin;
+    memcpy(p, "\x00\x01\x02\xff", 4); p += 4;              /* u8 */
+    memcpy(p, "\x00\x00\x04\x01", 4); p += 4;              /* u16: 0, 260 */
+    memcpy(p, "\x00\x3c\x01\x00\x00\x7c", 6); p += 6;      /* f16: 1, 2^-24, inf */
+    float f = -3.25f;
+    memcpy(p, &f, 4); p += 4;
+    memcpy(p, "\xff\xff\xff\xff\x07\x00\x00\x00", 8);      /* i32: -1, 7 */
+    pl_tfjs_weights ws;
+    pl_error err = {0};
+    CHECK_MSG(decode(manifest, bin, sizeof bin, &ws, &err) == PL_OK, "%s", err.msg);
+    pl_tfjs_weight *w = pl_tfjs_weights_find(&ws, "u8");
+    CHECK(w && w->numel == 4 && w->rank == 2);
+    CHECK(w->data[0] == -1.0f && w->data[1] == -0.5f && w->data[2] == 0.0f && w->data[3] == 126.5f);
+    w = pl_tfjs_weights_find(&ws, "u16");
+    CHECK(w && w->data[0] == 10.0f && w->data[1] == 75.0f);
+    w = pl_tfjs_weights_find(&ws, "f16");
+    CHECK(w && w->data[0] == 1.0f && w->data[1] == 0x1p-24f && isinf(w->data[2]));
+    w = pl_tfjs_weights_find(&ws, "f32");
+    CHECK(w && w->rank == 0 && w->numel == 1 && w->data[0] == -3.25f);
+    w = pl_tfjs_weights_find(&ws, "i32");
+    CHECK(w && w->is_int && w->ival[0] == -1 && w->ival[1] == 7);
+    CHECK(pl_tfjs_weights_find(&ws, "nope") == NULL);
+    pl_tfjs_weights_free(&ws);
+    /* uint8 dequantisation is TF.js's: q*scale+min in double, one rounding */
+    const char *m2 = "[{\"paths\": [], \"weights\": [{\"name\": \"a\", \"shape\": [1], \"dtype\": \"float32\","
+                     " \"quantization\": {\"dtype\": \"uint8\", \"scale\": 0.005431825039433498, \"min\": -0.7441600304023892}}]}]";
+    uint8_t q = 200;
+    CHECK(decode(m2, &q, 1, &ws, &err) == PL_OK);
+    CHECK(ws.w[0].data[0] == (float)(200 * 0.005431825039433498 + -0.7441600304023892));
+    pl_tfjs_weights_free(&ws);
+}
+
+TEST(tfjs_weight_manifest_errors)
+{
+    static const struct { const char *manifest; size_t len; const char *msg; } cases[] = {
+        {"[{\"paths\":[],\"weights\":[{\"name\":\"a\",\"shape\":[4],\"dtype\":\"float32\"}]}]", 15, "truncated"},
+        {"[{\"paths\":[],\"weights\":[{\"name\":\"a\",\"shape\":[2],\"dtype\":\"float32\"}]}]", 16, "describes 8 bytes"},
+        {"[{\"paths\":[],\"weights\":[{\"name\":\"a\",\"shape\":[100000,100000],\"dtype\":\"float32\"}]}]", 16, "too large"},
+        {"[{\"paths\":[],\"weights\":[{\"name\":\"a\",\"shape\":[-1],\"dtype\":\"float32\"}]}]", 0, "bad size"},
+        {"[{\"paths\":[],\"weights\":[{\"name\":\"a\",\"shape\":[1,1,1,1,1,1,1],\"dtype\":\"float32\"}]}]", 4, "rank 7"},
+        {"[{\"paths\":[],\"weights\":[{\"name\":\"a\",\"shape\":[1],\"dtype\":\"string\"}]}]", 4, "dtype 'string'"},
+        {"[{\"paths\":[],\"weights\":[{\"name\":\"a\",\"shape\":[1],\"dtype\":\"float32\","
+         "\"quantization\":{\"dtype\":\"uint8\"}}]}]", 1, "needs scale and min"},
+        {"[{\"paths\":[],\"weights\":[{\"name\":\"a\",\"shape\":[1],\"dtype\":\"float32\"},"
+         "{\"name\":\"a\",\"shape\":[1],\"dtype\":\"float32\"}]}]", 8, "twice"},
+        {"[{\"paths\":[],\"weights\":[{\"shape\":[1],\"dtype\":\"float32\"}]}]", 4, "no name"},
+        {"{}", 0, "not an array"},
+    };
+    uint8_t zeros[64] = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pl_tfjs_weights ws;
+        pl_error err = {0};
+        CHECK_MSG(decode(cases[i].manifest, zeros, cases[i].len, &ws, &err) != PL_OK, "case %zu decoded", i);
+        CHECK_MSG(strstr(err.msg, cases[i].msg), "case %zu: \"%s\" lacks \"%s\"", i, err.msg, cases[i].msg);
+    }
+}
+
+/* ---- a small synthetic graph model, checked against plain loops --------------------------- */
+/* input [N,4,4,2] -> _FusedConv2D 3x3 SAME (2->3) + bias + Relu
+ *   -> DepthwiseConv2dNative 2x2 VALID, multiplier 2 (3->6)
+ *   -> Mean over [1, 2] -> StridedSlice [:, 1:6:2] -> ExpandDims -1  => [N,3,1] */
+static const char *synth_json =
+    "{\"format\": \"graph-model\", \"modelTopology\": {\"node\": ["
+    "{\"name\": \"cw\", \"op\": \"Const\"}, {\"name\": \"cb\", \"op\": \"Const\"},"
+    "{\"name\": \"dw\", \"op\": \"Const\"}, {\"name\": \"axes\", \"op\": \"Const\"},"
+    "{\"name\": \"b\", \"op\": \"Const\"}, {\"name\": \"e\", \"op\": \"Const\"}, {\"name\": \"s\", \"op\": \"Const\"},"
+    "{\"name\": \"dim\", \"op\": \"Const\"},"
+    "{\"name\": \"x\", \"op\": \"Placeholder\", \"attr\": {\"shape\": {\"shape\": {\"dim\": ["
+    "  {\"size\": \"-1\"}, {\"size\": \"4\"}, {\"size\": \"4\"}, {\"size\": \"2\"}]}}}},"
+    "{\"name\": \"conv\", \"op\": \"_FusedConv2D\", \"input\": [\"x\", \"cw\", \"cb\", \"^x\"], \"attr\": {"
+    "  \"strides\": {\"list\": {\"i\": [\"1\", \"1\", \"1\", \"1\"]}}, \"padding\": {\"s\": \"U0FNRQ==\"},"
+    "  \"data_format\": {\"s\": \"TkhXQw==\"}, \"num_args\": {\"i\": \"1\"},"
+    "  \"fused_ops\": {\"list\": {\"s\": [\"Qmlhc0FkZA==\", \"UmVsdQ==\"]}}}},"
+    "{\"name\": \"dwc\", \"op\": \"DepthwiseConv2dNative\", \"input\": [\"conv:0\", \"dw\"], \"attr\": {"
+    "  \"strides\": {\"list\": {\"i\": [\"1\", \"1\", \"1\", \"1\"]}}, \"padding\": {\"s\": \"VkFMSUQ=\"}}},"
+    "{\"name\": \"mean\", \"op\": \"Mean\", \"input\": [\"dwc\", \"axes\"], \"attr\": {\"keep_dims\": {\"b\": false}}},"
+    "{\"name\": \"sl\", \"op\": \"StridedSlice\", \"input\": [\"mean\", \"b\", \"e\", \"s\"], \"attr\": {"
+    "  \"begin_mask\": {\"i\": \"1\"}, \"end_mask\": {\"i\": \"1\"}}},"
+    "{\"name\": \"out\", \"op\": \"ExpandDims\", \"input\": [\"sl\", \"dim\"]},"
+    "{\"name\": \"unused\", \"op\": \"NoOp\", \"input\": [\"^out\"]}"
+    "]}, \"weightsManifest\": [{\"paths\": [\"synth.bin\"], \"weights\": ["
+    "{\"name\": \"cw\", \"shape\": [3, 3, 2, 3], \"dtype\": \"float32\"},"
+    "{\"name\": \"cb\", \"shape\": [3], \"dtype\": \"float32\", \"quantization\": {\"dtype\": \"float16\"}},"
+    "{\"name\": \"dw\", \"shape\": [2, 2, 3, 2], \"dtype\": \"float32\","
+    "  \"quantization\": {\"dtype\": \"uint8\", \"scale\": 0.01, \"min\": -1.2}},"
+    "{\"name\": \"axes\", \"shape\": [2], \"dtype\": \"int32\"},"
+    "{\"name\": \"b\", \"shape\": [2], \"dtype\": \"int32\"}, {\"name\": \"e\", \"shape\": [2], \"dtype\": \"int32\"},"
+    "{\"name\": \"s\", \"shape\": [2], \"dtype\": \"int32\"}, {\"name\": \"dim\", \"shape\": [], \"dtype\": \"int32\"}"
+    "]}]}";
+
+typedef struct synth {
+    uint8_t bin[54 * 4 + 3 * 2 + 24 + 9 * 4];
+    float cw[54], cb[3], dw[24];
+} synth;
+
+static uint16_t f16_bits_of_small_int(int v) /* exact halves for -8..8 */
+{
+    for (uint32_t h = 0; h < 0x10000; h++)
+        if (pl_f16_to_f32((uint16_t)h) == (float)v) return (uint16_t)h;
+    return 0;
+}
+
+static void synth_make(synth *s)
+{
+    uint8_t *p = s->bin;
+    for (int i = 0; i < 54; i++) {
+        s->cw[i] = (float)((i * 7 % 11) - 5) / 8.0f;
+        memcpy(p, &s->cw[i], 4);
+        p += 4;
+    }
+    for (int i = 0; i < 3; i++) {
+        s->cb[i] = (float)(i - 1);
+        uint16_t h = f16_bits_of_small_int(i - 1);
+        *p++ = h & 0xFF;
+        *p++ = h >> 8;
+    }
+    for (int i = 0; i < 24; i++) {
+        uint8_t q = (uint8_t)(i * 37 % 251);
+        *p++ = q;
+        s->dw[i] = (float)(q * 0.01 + -1.2);
+    }
+    int32_t axes[2] = {1, 2}, dims_last[1] = {-1};
+    memcpy(p, axes, 8); p += 8;
+    int32_t b[2] = {0, 1}, e[2] = {0, 6}, st[2] = {1, 2};
+    memcpy(p, b, 8); p += 8;
+    memcpy(p, e, 8); p += 8;
+    memcpy(p, st, 8); p += 8;
+    memcpy(p, dims_last, 4);
+}
+
+/* The same network in plain loops, TF semantics. */
+static void synth_expect(const synth *s, const float *x, int n, float *y)
+{
+    for (int b = 0; b < n; b++) {
+        float c1[4][4][3], mean[6] = {0};
+        for (int oy = 0; oy < 4; oy++)
+            for (int ox = 0; ox < 4; ox++)
+                for (int o = 0; o < 3; o++) {
+                    float acc = s->cb[o];
+                    for (int ky = 0; ky < 3; ky++)
+                        for (int kx = 0; kx < 3; kx++)
+                            for (int i = 0; i < 2; i++) {
+                                int iy = oy + ky - 1, ix = ox + kx - 1;
+                                if (iy < 0 || iy > 3 || ix < 0 || ix > 3) continue;
+                                acc += x[((b * 4 + iy) * 4 + ix) * 2 + i] * s->cw[((ky * 3 + kx) * 2 + i) * 3 + o];
+                            }
+                    c1[oy][ox][o] = acc > 0 ? acc : 0;
+                }
+        for (int oy = 0; oy < 3; oy++)
+            for (int ox = 0; ox < 3; ox++)
+                for (int c = 0; c < 3; c++)
+                    for (int m = 0; m < 2; m++) {
+                        float acc = 0;
+                        for (int ky = 0; ky < 2; ky++)
+                            for (int kx = 0; kx < 2; kx++)
+                                acc += c1[oy + ky][ox + kx][c] * s->dw[((ky * 2 + kx) * 3 + c) * 2 + m];
+                        mean[c * 2 + m] += acc / 9.0f;
+                    }
+        for (int j = 0; j < 3; j++) y[b * 3 + j] = mean[1 + 2 * j];
+    }
+}
+
+TEST(tfjs_synthetic_model_matches_plain_loops)
+{
+    synth s;
+    synth_make(&s);
+    pl_error err = {0};
+    pl_graph *g = pl_tfjs_load_memory(synth_json, strlen(synth_json), s.bin, sizeof s.bin, "synth.json", &err);
+    CHECK_MSG(g, "%s", err.msg);
+    keep_graph(g);
+    CHECK_EQ_INT(g->n_outputs, 1);
+    CHECK_STR(g->tensors[g->outputs[0]].name, "out");
+    float x[2 * 32], want[6];
+    for (int i = 0; i < 64; i++) x[i] = (float)((i * 13 % 17) - 8) / 4.0f;
+    synth_expect(&s, x, 2, want);
+    for (int mode = 0; mode < 2; mode++) {
+        pl_session *ss = pl_session_new(g, 1, &err);
+        CHECK_MSG(ss, "%s", err.msg);
+        pl_session_set_kernels(ss, mode ? PL_KERNELS_REFERENCE : PL_KERNELS_FAST);
+        int64_t dims[4] = {2, 4, 4, 2};
+        pl_status st = pl_session_set_input_shape(ss, 0, 4, dims, &err);
+        if (st == PL_OK) {
+            memcpy(pl_session_input(ss, 0), x, sizeof x);
+            st = pl_session_run(ss, &err);
+        }
+        int rank = 0;
+        int64_t od[PL_MAX_RANK] = {0};
+        float got[6] = {0};
+        if (st == PL_OK) memcpy(got, pl_session_output(ss, 0, &rank, od), sizeof got);
+        pl_session_free(ss);
+        CHECK_MSG(st == PL_OK, "%s", err.msg);
+        CHECK(rank == 3 && od[0] == 2 && od[1] == 3 && od[2] == 1);
+        for (int i = 0; i < 6; i++) CHECK_NEAR(got[i], want[i], 1e-5);
+    }
+    keep_graph(NULL);
+}
+
+/* ---- hostile model.json ---------------------------------------------------------------- */
+/* Replace the first `from` in the synthetic json with `to`; load; expect
+ * failure with `msg` in the error. */
+static void expect_fail(const char *from, const char *to, size_t bin_len, const char *msg)
+{
+    static char json[8192];
+    synth s;
+    synth_make(&s);
+    const char *at = strstr(synth_json, from);
+    CHECK_MSG(at, "pattern %s", from);
+    snprintf(json, sizeof json, "%.*s%s%s", (int)(at - synth_json), synth_json, to, at + strlen(from));
+    pl_error err = {0};
+    pl_graph *g = pl_tfjs_load_memory(json, strlen(json), s.bin, bin_len ? bin_len : sizeof s.bin, "synth.json", &err);
+    if (g) pl_graph_free(g);
+    CHECK_MSG(!g, "loaded with %s -> %s", from, to);
+    CHECK_MSG(strstr(err.msg, msg), "\"%s\" lacks \"%s\"", err.msg, msg);
+    CHECK_MSG(strstr(err.msg, "synth.json"), "\"%s\" does not name the file", err.msg);
+}
+
+TEST(tfjs_hostile_models_fail_cleanly)
+{
+    synth s;
+    expect_fail("\"_FusedConv2D\"", "\"FancyConv\"", 0, "operator 'FancyConv' is not supported");
+    expect_fail("\"Mean\"", "\"Shape\"", 0, "'Shape'");
+    expect_fail("{\"format\"", "{,\"format\"", 0, "synth.json:1:2");
+    expect_fail("[3, 3, 2, 3]", "[3, 3, 2, 4]", 0, "truncated");
+    expect_fail("[3, 3, 2, 3]", "[3, 3, 2, 2]", 0, "describes");
+    expect_fail("[3, 3, 2, 3]", "[300000, 300000, 2, 3]", 0, "too large");
+    expect_fail("[3, 3, 2, 3]", "[3, 3, 0, 3]", 0, "bad size");
+    expect_fail("\"conv:0\"", "\"nothere\"", 0, "not defined");
+    expect_fail("\"conv:0\"", "\"conv:1\"", 0, "not defined");
+    expect_fail("[\"dwc\", \"axes\"]", "[\"dwc\", \"cb\"]", 0, "int32 constant");
+    expect_fail("[\"x\", \"cw\"", "[\"x\", \"axes\"", 0, "float constant");
+    expect_fail("[\"x\", \"cw\"", "[\"x\", \"x\"", 0, "float constant");
+    expect_fail("{\"name\": \"cw\", \"op\": \"Const\"}", "{\"name\": \"zz\", \"op\": \"Const\"}", 0, "no entry");
+    expect_fail("U0FNRQ==", "U0FNRQ=!", 0, "padding");
+    expect_fail("U0FNRQ==", "TUlSUk9S", 0, "padding 'MIRROR'");
+    expect_fail("TkhXQw==", "TkNIVw==", 0, "NCHW");
+    expect_fail("\"1\", \"1\", \"1\", \"1\"", "\"1\", \"0\", \"1\", \"1\"", 0, "strides");
+    expect_fail("\"1\", \"1\", \"1\", \"1\"", "\"1\", \"99999999999\", \"1\", \"1\"", 0, "strides");
+    expect_fail("\"Qmlhc0FkZA==\", \"UmVsdQ==\"", "\"Qmlhc0FkZA==\", \"RWx1\"", 0, "'Elu'");
+    expect_fail("{\"size\": \"-1\"}, {\"size\": \"4\"}", "{\"size\": \"-7\"}, {\"size\": \"4\"}", 0, "bad input size");
+    expect_fail("\"modelTopology\"", "\"modelTopologyX\"", 0, "not a TF.js graph model");
+    expect_fail("\"weightsManifest\"", "\"weightsManifestX\"", 0, "weightsManifest");
+    expect_fail("\"begin_mask\"", "\"ellipsis_mask\": {\"i\": \"3\"}, \"x\"", 0, "two ellipses");
+    expect_fail("{\"name\": \"x\", \"op\": \"Placeholder\"", "{\"name\": \"x\", \"op\": \"Const\"", 0, "no entry");
+    synth_make(&s);
+    expect_fail("\"x\"", "\"x\"", sizeof s.bin - 1, "truncated");
+}
+
+TEST(tfjs_every_truncated_weight_file_fails_cleanly)
+{
+    synth s;
+    synth_make(&s);
+    for (size_t n = 0; n < sizeof s.bin; n += 3) {
+        pl_error err = {0};
+        pl_graph *g = pl_tfjs_load_memory(synth_json, strlen(synth_json), s.bin, n, "synth.json", &err);
+        if (g) pl_graph_free(g);
+        CHECK_MSG(!g, "loaded with %zu weight bytes", n);
+        CHECK_CONTAINS(err.msg, "truncated");
+    }
+}
+
+/* ---- files on disk: shards, paths, face-api manifests -------------------------------------- */
+static void write_file(const char *path, const void *d, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(d, 1, n, f);
+        fclose(f);
+    }
+}
+
+TEST(tfjs_files_on_disk)
+{
+    char dir[] = "/tmp/pl_tfjs_XXXXXX", path[256], bin[256];
+    CHECK(mkdtemp(dir));
+    synth s;
+    synth_make(&s);
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    snprintf(bin, sizeof bin, "%s/synth.bin", dir);
+    write_file(path, synth_json, strlen(synth_json));
+    pl_error err = {0};
+    pl_graph *g = pl_tfjs_load(path, &err); /* no .bin yet */
+    CHECK(!g);
+    CHECK_CONTAINS(err.msg, "synth.bin");
+    write_file(bin, s.bin, sizeof s.bin);
+    g = pl_tfjs_load(path, &err);
+    CHECK_MSG(g, "%s", err.msg);
+    pl_graph_free(g);
+    write_file(bin, s.bin, sizeof s.bin / 2);
+    g = pl_tfjs_load(path, &err);
+    CHECK(!g);
+    CHECK_CONTAINS(err.msg, "truncated");
+    /* a shard path that leaves the folder is refused */
+    char *evil = strdup(synth_json);
+    char *at = strstr(evil, "\"synth.bin\"");
+    memcpy(at, "\"../x.bin\"", 10);
+    at[10] = ' ';
+    write_file(path, evil, strlen(evil));
+    free(evil);
+    g = pl_tfjs_load(path, &err);
+    CHECK(!g);
+    CHECK_CONTAINS(err.msg, "paths[0]");
+    unlink(path);
+    unlink(bin);
+    rmdir(dir);
+}
+
+TEST(faceapi_hostile_inputs)
+{
+    pl_error err = {0};
+    CHECK(!pl_faceapi_load("x.json", "mobilenet", &err));
+    CHECK_CONTAINS(err.msg, "unknown face-api architecture 'mobilenet'");
+    CHECK(!pl_faceapi_load("/nonexistent/m.json", "age_gender", &err));
+    CHECK_CONTAINS(err.msg, "/nonexistent/m.json");
+    const char *ag = model_path("face-api/age_gender_model-weights_manifest.json");
+    if (!pl_file_exists(ag)) SKIP("models not present");
+    /* the wrong architecture for these weights */
+    CHECK(!pl_faceapi_load(ag, "face_recognition", &err));
+    CHECK_CONTAINS(err.msg, "weight 'conv32_down/conv/filters' is missing");
+    /* a copy with a truncated .bin */
+    char dir[] = "/tmp/pl_faceapi_XXXXXX", m[256], b[256], src[1024];
+    CHECK(mkdtemp(dir));
+    uint8_t *d;
+    size_t n;
+    CHECK(pl_read_file(ag, 1 << 20, &d, &n, &err) == PL_OK);
+    snprintf(m, sizeof m, "%s/age_gender_model-weights_manifest.json", dir);
+    write_file(m, d, n);
+    free(d);
+    snprintf(src, sizeof src, "%s", ag);
+    strcpy(strrchr(src, '/'), "/age_gender_model.bin");
+    CHECK(pl_read_file(src, 1 << 22, &d, &n, &err) == PL_OK);
+    snprintf(b, sizeof b, "%s/age_gender_model.bin", dir);
+    write_file(b, d, n - 100);
+    free(d);
+    pl_graph *g = pl_faceapi_load(m, "age_gender", &err);
+    CHECK(!g);
+    CHECK_CONTAINS(err.msg, "truncated");
+    unlink(m);
+    unlink(b);
+    rmdir(dir);
+}
+
+TEST(tfjs_cleanup)
+{
+    keep_graph(NULL);
+}
