@@ -1716,7 +1716,25 @@ static pl_status op_expand(loader *L)
     int64_t od[PL_MAX_RANK];
     if (!broadcast(x, &shp, &orank, od)) return fail(L, PL_ERR_FORMAT, "shape does not broadcast");
     if (orank == x->rank && !memcmp(od, x->dims, sizeof(int64_t) * (size_t)orank)) return alias(L, x, 0);
-    if (!x->is_const) return fail(L, PL_ERR_UNSUPPORTED, "Expand of an activation");
+    if (!x->is_const) {
+        /* x * ones(shape): the multiply broadcasts exactly as Expand does;
+         * the ones keep a batch of 1 so the batch stays free */
+        val ones;
+        memset(&ones, 0, sizeof ones);
+        ones.name = "expand.ones";
+        ones.rank = r;
+        memcpy(ones.dims, d, sizeof d);
+        if (r > 0 && orank == x->rank) ones.dims[0] = 1;
+        TRY(check_shape(L, "Expand shape", r, ones.dims));
+        TRY(alloc_const(L, &ones, 0, r, ones.dims));
+        for (int64_t k = 0; k < numel(r, ones.dims); k++) ones.f[k] = 1.0f;
+        int xt = plain_tensor(L, x), ot = xt < 0 ? -1 : bcast_const(L, &ones, orank, LAY_PLAIN);
+        free(ones.f);
+        if (ot < 0) return L->err->code;
+        val *y = out_act(L, 0, orank, od, LAY_PLAIN);
+        int in[2] = {xt, ot};
+        return y && emit(L, PL_OP_MUL, in, 2, y->tensor) ? PL_OK : L->err->code;
+    }
     val X = *x;
     val *y = out_val(L, 0, orank, od);
     if (!y) return L->err->code;
