@@ -198,7 +198,8 @@ static void check_conv_case(const conv_case *c, pl_act act, const char *level)
             }
     pl_conv_plan_run(p, x, ys, 0, mid);
     pl_conv_plan_run(p, x, ys, mid2, s.out_h);
-    CHECK(memcmp(ys, yf, ny * sizeof *ys) == 0);
+    CHECK_MSG(memcmp(ys, yf, ny * sizeof *ys) == 0, "%s (%dx%d %d->%d s%d g%d act %d): split rows differ",
+              pl_conv_plan_name(p), c->k_h, c->k_w, c->ic, c->oc, c->sh, c->groups, (int)act);
     pl_conv_plan_free(p);
     free(x), free(w), free(b), free(slope), free(yr), free(yf), free(ys);
 }

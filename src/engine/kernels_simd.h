@@ -81,10 +81,35 @@ ALWAYS_INLINE void tile_init(vec acc[PMAX][NVMAX], const tile_args *a, const int
 /* One filter tap over all input channels: xs[p] points at pixel p's input
  * for this tap (channel 0 of the group). */
 ALWAYS_INLINE void tile_tap(vec acc[PMAX][NVMAX], const float *const *xs, const float *wp,
-                            int icg, const int P, const int NV)
+                            int icg, const int P, const int NV, const int SPLIT)
 {
     const int NB = NV * VL;
-    for (int ci = 0; ci < icg; ci++) {
+    int ci = 0;
+    if (P == 1 && SPLIT) {
+        /* A lone fully connected row: four partial sums over the channels,
+         * or the FMA latency would idle the units. (Only where the split
+         * of rows cannot change which tile a row is in: results must not
+         * depend on how the caller splits the work.) */
+        vec part[3][NVMAX];
+#pragma GCC unroll 3
+        for (int u = 0; u < 3; u++)
+#pragma GCC unroll 2
+            for (int j = 0; j < NV; j++) part[u][j] = V_ZERO();
+        for (; ci + 4 <= icg; ci += 4) {
+#pragma GCC unroll 2
+            for (int j = 0; j < NV; j++) {
+                const float *w0 = wp + (size_t)ci * NB + j * VL;
+                acc[0][j] = V_FMA(V_BCAST(xs[0] + ci), V_LOAD(w0), acc[0][j]);
+                part[0][j] = V_FMA(V_BCAST(xs[0] + ci + 1), V_LOAD(w0 + NB), part[0][j]);
+                part[1][j] = V_FMA(V_BCAST(xs[0] + ci + 2), V_LOAD(w0 + 2 * NB), part[1][j]);
+                part[2][j] = V_FMA(V_BCAST(xs[0] + ci + 3), V_LOAD(w0 + 3 * NB), part[2][j]);
+            }
+        }
+#pragma GCC unroll 2
+        for (int j = 0; j < NV; j++)
+            acc[0][j] = V_ADD(V_ADD(acc[0][j], part[0][j]), V_ADD(part[1][j], part[2][j]));
+    }
+    for (; ci < icg; ci++) {
         vec wv[NVMAX];
 #pragma GCC unroll 2
         for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wp + (size_t)ci * NB + j * VL);
@@ -113,7 +138,7 @@ ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const i
 
 /* P pixels whose windows are evenly spaced (a->xpix apart): one row of the
  * interior, or a run of a 1x1 layer. */
-ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV)
+ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV, const int SPLIT)
 {
     vec acc[PMAX][NVMAX];
     tile_init(acc, a, P, NV);
@@ -124,7 +149,7 @@ ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV)
 #pragma GCC unroll 24
             for (int p = 0; p < P; p++) xs[p] = x0 + p * a->xpix;
             const float *wp = a->w + (size_t)(ky * a->kw + kx) * a->icg * NV * VL;
-            tile_tap(acc, xs, wp, a->icg, P, NV);
+            tile_tap(acc, xs, wp, a->icg, P, NV, SPLIT);
         }
     }
     tile_finish(acc, a, P, NV);
@@ -176,7 +201,7 @@ ALWAYS_INLINE void gather_body(const tile_args *a, const gather_geom *gg, const 
             }
             if (!any) continue;
             const float *wp = a->w + (size_t)(ky * s->kw + kx) * a->icg * NV * VL;
-            tile_tap(acc, xs, wp, a->icg, P, NV);
+            tile_tap(acc, xs, wp, a->icg, P, NV, 0);
         }
     }
     tile_finish(acc, a, P, NV);
@@ -185,7 +210,7 @@ ALWAYS_INLINE void gather_body(const tile_args *a, const gather_geom *gg, const 
 /* One function per (pixels, vectors) tile: the compiler keeps the
  * accumulators in registers only when both are constants. */
 #define TILE_FN(P, NV)                                                         \
-    static void SUFFIX(tile_##P##_##NV)(const tile_args *a) { tile_body(a, P, NV); }
+    static void SUFFIX(tile_##P##_##NV)(const tile_args *a) { tile_body(a, P, NV, 0); }
 TILE_FN(1, 1)
 TILE_FN(2, 1)
 TILE_FN(4, 1)
@@ -194,8 +219,10 @@ TILE_FN(1, 2)
 TILE_FN(2, 2)
 TILE_FN(4, 2)
 TILE_FN(8, 2)
-static void SUFFIX(tile_max_1)(const tile_args *a) { tile_body(a, P_NV1, 1); }
-static void SUFFIX(tile_max_2)(const tile_args *a) { tile_body(a, P_NV2, 2); }
+static void SUFFIX(tile_max_1)(const tile_args *a) { tile_body(a, P_NV1, 1, 0); }
+static void SUFFIX(tile_max_2)(const tile_args *a) { tile_body(a, P_NV2, 2, 0); }
+static void SUFFIX(gemv_1)(const tile_args *a) { tile_body(a, 1, 1, 1); }
+static void SUFFIX(gemv_2)(const tile_args *a) { tile_body(a, 1, 2, 1); }
 
 #define GATHER_FN(P, NV)                                                       \
     static void SUFFIX(gather_##P##_##NV)(const tile_args *a, const gather_geom *g) \
@@ -489,7 +516,6 @@ void SUFFIX(pl_conv_dw)(const pl_conv_plan *p, const float *x, float *y, int r0,
 
 void SUFFIX(pl_fc)(const pl_fc_plan *p, int m, const float *x, float *y, int m0, int m1)
 {
-    (void)m;
     for (int cb = 0; cb < p->n_nb; cb++) {
         int ch = cb * p->nb;
         tile_args a = {
@@ -501,6 +527,7 @@ void SUFFIX(pl_fc)(const pl_fc_plan *p, int m, const float *x, float *y, int m0,
             .ep = &p->ep,
             .y = y + (size_t)m0 * p->n + ch, .ypix = p->n,
             .nvalid = p->n - ch < p->nb ? p->n - ch : p->nb};
-        SUFFIX(tile_run)(&a, m1 - m0, p->nv);
+        if (m == 1) (p->nv == 2 ? SUFFIX(gemv_2) : SUFFIX(gemv_1))(&a);
+        else SUFFIX(tile_run)(&a, m1 - m0, p->nv);
     }
 }
