@@ -1,0 +1,297 @@
+/* store.c — opening the database, its connection settings, transactions and
+ * settings. The gallery lives in gallery.c, the schema in schema.c. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/schema.h"
+
+struct pl_store {
+    sqlite3 *db;
+    int depth;    /* open transaction levels: 1 = BEGIN, >1 = savepoints */
+    int busy_ms;
+    int readonly;
+    char path[4096];
+};
+
+/* How long one sqlite call waits on a lock before giving SQLITE_BUSY back to
+ * us; pl_store_begin retries around it up to busy_ms in total. */
+#define PL_STORE_LOCK_WAIT_MS 2000
+
+pl_status pl_store_fail(pl_store *s, pl_error *err, const char *what)
+{
+    return pl_fail(err, PL_ERR_DB, "%s: %s: %s", s->path, what,
+                   sqlite3_errmsg(s->db));
+}
+
+const char *pl_store_path(const pl_store *s) { return s->path; }
+sqlite3 *pl_store_db(pl_store *s) { return s->db; }
+void pl_store_set_busy_ms(pl_store *s, int ms)
+{
+    s->busy_ms = ms > 0 ? ms : 0;
+    sqlite3_busy_timeout(s->db, s->busy_ms < PL_STORE_LOCK_WAIT_MS ? s->busy_ms
+                                                                  : PL_STORE_LOCK_WAIT_MS);
+}
+int pl_store_in_transaction(const pl_store *s) { return s->depth > 0; }
+
+pl_status pl_store_exec(pl_store *s, const char *sql, pl_error *err)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return pl_store_fail(s, err, "running SQL");
+    return PL_OK;
+}
+
+/* Create the file ourselves so it is born 0600: sqlite would use 0644 (less
+ * the umask), and the -wal/-shm files copy the main file's mode. */
+static pl_status create_private(const char *path, pl_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST) return PL_OK; /* another process was quicker */
+        return pl_fail(err, PL_ERR_IO, "%s: cannot create the database: %s",
+                       path, strerror(errno));
+    }
+    close(fd);
+    return PL_OK;
+}
+
+/* Is this a file we may use? Decided by reading only, so that a file from a
+ * newer pasalista (or somebody else's database) is left untouched. One
+ * statement, so all three facts come from the same snapshot even while
+ * another process is creating the schema. */
+static pl_status check_identity(pl_store *s, int *version, pl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int app_id = 0, tables = 0;
+    int rc = sqlite3_prepare_v2(s->db,
+        "SELECT (SELECT application_id FROM pragma_application_id),"
+        " (SELECT user_version FROM pragma_user_version),"
+        " (SELECT count(*) FROM sqlite_master)", -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        app_id = sqlite3_column_int(st, 0);
+        *version = sqlite3_column_int(st, 1);
+        tables = sqlite3_column_int(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return pl_fail(err, PL_ERR_DB, "%s: not a pasalista database: %s",
+                       s->path, sqlite3_errmsg(s->db));
+    if (app_id != PL_STORE_APP_ID && (app_id != 0 || *version != 0 || tables != 0))
+        return pl_fail(err, PL_ERR_DB,
+                       "%s: not a pasalista database (application_id 0x%08x, "
+                       "%d tables)", s->path, (unsigned)app_id, tables);
+    if (*version > pl_store_n_migrations)
+        return pl_fail(err, PL_ERR_DB,
+                       "%s: created by a newer pasalista (schema %d; this "
+                       "version knows up to %d)", s->path, *version,
+                       pl_store_n_migrations);
+    return PL_OK;
+}
+
+/* Switching to WAL needs a moment with nobody else in the file; retry like
+ * any other busy lock. */
+static pl_status set_wal(pl_store *s, pl_error *err)
+{
+    for (int waited = 0;; waited += 20) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK) rc = sqlite3_step(st);
+        int ok = rc == SQLITE_ROW &&
+                 strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+        sqlite3_finalize(st);
+        if (ok) return PL_OK;
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= s->busy_ms)
+            return pl_fail(err, PL_ERR_DB, "%s: cannot switch to WAL mode: %s",
+                           s->path, rc == SQLITE_ROW ? "the file system refused"
+                                                     : sqlite3_errmsg(s->db));
+        usleep(20000);
+    }
+}
+
+static pl_status configure(pl_store *s, pl_error *err)
+{
+    sqlite3_busy_timeout(s->db, PL_STORE_LOCK_WAIT_MS);
+    sqlite3_extended_result_codes(s->db, 1);
+    /* foreign_keys: the ON DELETE rules of the schema depend on it.
+     * secure_delete: deleted rows are overwritten with zeros, not left in
+     * free pages (privacy: "forget" must really forget). */
+    if (pl_store_exec(s, "PRAGMA foreign_keys = ON", err)) return PL_ERR_DB;
+    if (pl_store_exec(s, "PRAGMA secure_delete = ON", err)) return PL_ERR_DB;
+    return PL_OK;
+}
+
+pl_store *pl_store_open(const char *path, int flags, pl_error *err)
+{
+    if (!path || !*path) {
+        pl_fail(err, PL_ERR_ARG, "database path is empty");
+        return NULL;
+    }
+    int readonly = (flags & PL_STORE_READONLY) != 0;
+    if (access(path, F_OK) != 0) {
+        if (!(flags & PL_STORE_CREATE) || readonly) {
+            pl_fail(err, PL_ERR_NOTFOUND, "%s: no such database", path);
+            return NULL;
+        }
+        if (create_private(path, err)) return NULL;
+    }
+    pl_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    snprintf(s->path, sizeof s->path, "%s", path);
+    s->busy_ms = 30000;
+    s->readonly = readonly;
+    int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        pl_fail(err, PL_ERR_DB, "%s: cannot open: %s", path,
+                s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        pl_store_close(s);
+        return NULL;
+    }
+    int version = 0;
+    pl_status st = configure(s, err);
+    if (!st) st = check_identity(s, &version, err);
+    if (!st && readonly && version < pl_store_n_migrations)
+        st = pl_fail(err, PL_ERR_DB,
+                     "%s: schema %d is older than this pasalista's %d; open it "
+                     "once for writing to upgrade it", path, version,
+                     pl_store_n_migrations);
+    if (!st && !readonly) st = set_wal(s, err);
+    if (!st && !readonly)
+        st = pl_store_migrate_steps(s->db, path, pl_store_migrations,
+                                    pl_store_n_migrations, s->busy_ms, err);
+    if (st) {
+        pl_store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void pl_store_close(pl_store *s)
+{
+    if (!s) return;
+    while (s->depth > 0) pl_store_rollback(s);
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static int savepoint(pl_store *s, const char *verb, int level)
+{
+    char sql[64]; /* the level is our counter, never user data */
+    snprintf(sql, sizeof sql, "%s pl_sp%d", verb, level);
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+pl_status pl_store_begin(pl_store *s, pl_error *err)
+{
+    int rc = s->depth == 0 ? pl_store_begin_immediate_raw(s->db, s->busy_ms)
+                           : savepoint(s, "SAVEPOINT", s->depth);
+    if (rc != SQLITE_OK)
+        return pl_store_fail(s, err, (rc & 0xff) == SQLITE_BUSY
+                                         ? "the database stayed busy (another "
+                                           "pasalista is writing)"
+                                         : "cannot start a transaction");
+    s->depth++;
+    return PL_OK;
+}
+
+pl_status pl_store_commit(pl_store *s, pl_error *err)
+{
+    if (s->depth == 0)
+        return pl_fail(err, PL_ERR_INTERNAL, "%s: commit without a transaction",
+                       s->path);
+    if (s->depth > 1) {
+        if (savepoint(s, "RELEASE", s->depth - 1) != SQLITE_OK) {
+            pl_store_fail(s, err, "releasing a savepoint");
+            pl_store_rollback(s);
+            return PL_ERR_DB;
+        }
+        s->depth--;
+        return PL_OK;
+    }
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        pl_store_fail(s, err, "commit");
+        pl_store_rollback(s);
+        return PL_ERR_DB;
+    }
+    s->depth = 0;
+    return PL_OK;
+}
+
+void pl_store_rollback(pl_store *s)
+{
+    if (!s || s->depth == 0) return;
+    if (s->depth > 1) {
+        /* ROLLBACK TO undoes the work but keeps the savepoint open. */
+        savepoint(s, "ROLLBACK TO", s->depth - 1);
+        savepoint(s, "RELEASE", s->depth - 1);
+    } else if (!sqlite3_get_autocommit(s->db)) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    s->depth--;
+}
+
+/* ---- settings -------------------------------------------------------------- */
+
+pl_status pl_store_setting_get(pl_store *s, const char *key, char *buf,
+                               size_t size, pl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM settings WHERE key = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return pl_store_fail(s, err, "reading settings");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    pl_status ret = PL_OK;
+    if (rc == SQLITE_ROW)
+        snprintf(buf, size, "%s", (const char *)sqlite3_column_text(st, 0));
+    else if (rc == SQLITE_DONE)
+        ret = pl_fail(err, PL_ERR_NOTFOUND, "%s: no setting '%s'", s->path, key);
+    else
+        ret = pl_store_fail(s, err, "reading settings");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+pl_status pl_store_setting_set(pl_store *s, const char *key, const char *value,
+                               pl_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO settings(key, value) VALUES (?1, ?2) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           -1, &st, NULL) != SQLITE_OK)
+        return pl_store_fail(s, err, "writing settings");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return pl_store_fail(s, err, "writing settings");
+    return PL_OK;
+}
+
+double pl_store_setting_double(pl_store *s, const char *key, double fallback)
+{
+    char buf[64], *end;
+    if (pl_store_setting_get(s, key, buf, sizeof buf, NULL)) return fallback;
+    double v = strtod(buf, &end);
+    return end != buf && *end == '\0' ? v : fallback;
+}
+
+pl_status pl_store_setting_set_double(pl_store *s, const char *key, double v,
+                                      pl_error *err)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.9g", v); /* round-trips a float exactly */
+    return pl_store_setting_set(s, key, buf, err);
+}
