@@ -5,6 +5,7 @@
 #include "test.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +33,17 @@
 
 static char tmp_dir[256];
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+static void tmp_cleanup(void)
+{
+    if (tmp_dir[0]) nftw(tmp_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 static const char *tmp_path(const char *name)
 {
     static char buf[8][512];
@@ -39,6 +51,7 @@ static const char *tmp_path(const char *name)
     if (!tmp_dir[0]) {
         snprintf(tmp_dir, sizeof tmp_dir, "/tmp/pl_test_image_XXXXXX");
         if (!mkdtemp(tmp_dir)) abort();
+        atexit(tmp_cleanup);
     }
     char *b = buf[i++ % 8];
     snprintf(b, 512, "%s/%s", tmp_dir, name);

@@ -160,6 +160,22 @@ static void area_row(const uint8_t *row, int c, int ow, const span *sx, const fl
                      float wy, float *acc)
 {
     const float *w = wx;
+    if (c == 3) { /* the common case, unrolled: photos are RGB */
+        for (int x = 0; x < ow; x++) {
+            float r = 0, g = 0, b = 0;
+            const uint8_t *p = row + (size_t)sx[x].first * 3;
+            for (int j = 0; j < sx[x].n; j++, p += 3) {
+                r += w[j] * p[0];
+                g += w[j] * p[1];
+                b += w[j] * p[2];
+            }
+            w += sx[x].n;
+            acc[x * 3] += wy * r;
+            acc[x * 3 + 1] += wy * g;
+            acc[x * 3 + 2] += wy * b;
+        }
+        return;
+    }
     for (int x = 0; x < ow; x++) {
         float v[4] = {0, 0, 0, 0};
         const uint8_t *p = row + (size_t)sx[x].first * c;
@@ -276,8 +292,10 @@ pl_status pl_image_transpose(const pl_image *src, pl_image *out, pl_error *err)
     pl_status st = pl_img_alloc(out, src->h, src->w, src->c, "transpose", err);
     if (st) return st;
     /* EXIF orientation 5 is exactly the transpose. */
-    for (int y = 0; y < src->h; y++)
-        pl_orient_put_row(out, 5, src->w, src->h, y, src->px + (size_t)y * src->w * src->c);
+    for (int y = 0; y < src->h; y += PL_ORIENT_BAND) {
+        int n = src->h - y < PL_ORIENT_BAND ? src->h - y : PL_ORIENT_BAND;
+        pl_orient_put_rows(out, 5, src->w, src->h, y, n, src->px + (size_t)y * src->w * src->c);
+    }
     return PL_OK;
 }
 
@@ -327,8 +345,10 @@ pl_status pl_image_rotate90(const pl_image *src, int quarter_turns, pl_image *ou
     pl_orient_size(o, src->w, src->h, &uw, &uh);
     pl_status st = pl_img_alloc(out, uw, uh, src->c, "rotate", err);
     if (st) return st;
-    for (int y = 0; y < src->h; y++)
-        pl_orient_put_row(out, o, src->w, src->h, y, src->px + (size_t)y * src->w * src->c);
+    for (int y = 0; y < src->h; y += PL_ORIENT_BAND) {
+        int n = src->h - y < PL_ORIENT_BAND ? src->h - y : PL_ORIENT_BAND;
+        pl_orient_put_rows(out, o, src->w, src->h, y, n, src->px + (size_t)y * src->w * src->c);
+    }
     return PL_OK;
 }
 

@@ -178,6 +178,37 @@ static void orient_map(int o, int w, int h, int x, int y, int *ux, int *uy)
     }
 }
 
+/* For the transposing orientations (5..8) the same column of successive
+ * stored rows is a contiguous run upright: writing a band of rows column by
+ * column touches each destination row once per band instead of once per
+ * pixel (660 ms → a few tens of ms for a 12 MP rotation). */
+void pl_orient_put_rows(pl_image *dst, int o, int w, int h, int y0, int n, const uint8_t *rows)
+{
+    int c = dst->c;
+    size_t stride = (size_t)w * c;
+    if (o < 5 || n == 1) {
+        for (int i = 0; i < n; i++) pl_orient_put_row(dst, o, w, h, y0 + i, rows + i * stride);
+        return;
+    }
+    for (int x = 0; x < w; x++) {
+        int ux0, uy0, ux1, uy1;
+        orient_map(o, w, h, x, y0, &ux0, &uy0);
+        orient_map(o, w, h, x, y0 + 1, &ux1, &uy1);
+        ptrdiff_t step = (ptrdiff_t)(ux1 - ux0) * c; /* +c or -c within one upright row */
+        uint8_t *d = dst->px + ((size_t)uy0 * dst->w + ux0) * c;
+        const uint8_t *s = rows + (size_t)x * c;
+        if (c == 3) {
+            for (int i = 0; i < n; i++, d += step, s += stride) {
+                d[0] = s[0];
+                d[1] = s[1];
+                d[2] = s[2];
+            }
+        } else {
+            for (int i = 0; i < n; i++, d += step, s += stride) memcpy(d, s, (size_t)c);
+        }
+    }
+}
+
 void pl_orient_put_row(pl_image *dst, int o, int w, int h, int y, const uint8_t *row)
 {
     int c = dst->c;

@@ -22,7 +22,7 @@ typedef struct jpeg_ctx {
     jmp_buf jmp;
     char msg[JMSG_LENGTH_MAX + 64];
     pl_status code;
-    uint8_t *row;        /* decoding: one stored row (freed on error) */
+    uint8_t *row;        /* decoding: a band of stored rows (freed on error) */
     unsigned char *buf;  /* encoding: the output libjpeg mallocs */
     unsigned long size;
 } jpeg_ctx;
@@ -87,18 +87,31 @@ static int dct_scale_num(int w, int h, int max_side)
     return num;
 }
 
+/* Decode all rows. Upright images go straight into out; others are read a
+ * band of PL_ORIENT_BAND rows at a time into ctx->row and then placed. */
 static void read_rows(struct jpeg_decompress_struct *ci, jpeg_ctx *ctx, pl_image *out,
                       int orient, int cmyk)
 {
-    int w = (int)ci->output_width, h = (int)ci->output_height;
-    uint8_t *rgb = cmyk ? ctx->row + (size_t)w * 4 : ctx->row;
+    int w = (int)ci->output_width, h = (int)ci->output_height, ic = cmyk ? 4 : 3;
+    uint8_t *rgb = cmyk ? ctx->row + (size_t)w * 4 * PL_ORIENT_BAND : ctx->row;
     while (ci->output_scanline < ci->output_height) {
-        int y = (int)ci->output_scanline;
-        JSAMPROW r = ctx->row;
-        if (orient == 1 && !cmyk) r = out->px + (size_t)y * w * 3; /* already in place */
-        if (jpeg_read_scanlines(ci, &r, 1) != 1) break;
-        if (cmyk) cmyk_row_to_rgb(ctx->row, rgb, w, ci->saw_Adobe_marker);
-        if (orient != 1 || cmyk) pl_orient_put_row(out, orient, w, h, y, rgb);
+        int y0 = (int)ci->output_scanline, n = 0;
+        int want = h - y0 < PL_ORIENT_BAND ? h - y0 : PL_ORIENT_BAND;
+        int direct = orient == 1 && !cmyk; /* already in place */
+        while (n < want) {
+            JSAMPROW rows[PL_ORIENT_BAND];
+            for (int i = 0; i < want - n; i++)
+                rows[i] = direct ? out->px + (size_t)(y0 + n + i) * w * 3
+                                 : ctx->row + (size_t)(n + i) * w * ic;
+            JDIMENSION got = jpeg_read_scanlines(ci, rows, (JDIMENSION)(want - n));
+            if (got == 0) return; /* the caller reports the missing rows */
+            n += (int)got;
+        }
+        if (cmyk)
+            for (int i = 0; i < n; i++)
+                cmyk_row_to_rgb(ctx->row + (size_t)i * w * 4, rgb + (size_t)i * w * 3, w,
+                                ci->saw_Adobe_marker);
+        if (!direct) pl_orient_put_rows(out, orient, w, h, y0, n, rgb);
     }
 }
 
@@ -135,7 +148,7 @@ pl_status pl_jpeg_decode(const uint8_t *data, size_t len, const char *name, int 
     pl_orient_size(orient, w, h, &uw, &uh);
     pl_orient_size(orient, (int)ci.image_width, (int)ci.image_height, full_w, full_h);
     /* Allocation failures are not longjmps: set up everything, then decode. */
-    ctx.row = malloc((size_t)w * (cmyk ? 7 : 3));
+    ctx.row = malloc((size_t)w * (cmyk ? 7 : 3) * PL_ORIENT_BAND);
     st = ctx.row ? pl_img_alloc(out, uw, uh, 3, name, err)
                  : pl_fail(err, PL_ERR_NOMEM, "%s: cannot allocate a row", nm);
     if (st) {
