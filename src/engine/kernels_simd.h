@@ -145,7 +145,7 @@ ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV, cons
     for (int ky = a->ky0; ky < a->ky1; ky++) {
         for (int kx = a->kx0; kx < a->kx1; kx++) {
             const float *xs[PMAX];
-            const float *x0 = a->x + a->x0 + ky * a->xdy + kx * a->xdx;
+            const float *x0 = a->x + (a->x0 + ky * a->xdy + kx * a->xdx);
 #pragma GCC unroll 24
             for (int p = 0; p < P; p++) xs[p] = x0 + p * a->xpix;
             const float *wp = a->w + (size_t)(ky * a->kw + kx) * a->icg * NV * VL;
@@ -405,7 +405,7 @@ ALWAYS_INLINE void dw_pixel(const pl_conv_plan *p, const float *xb, ptrdiff_t x0
         for (int j = 0; j < DW_NV; j++) acc[j] = V_LOAD(p->bias + c + j * VL);
         for (int ky = ky0; ky < ky1; ky++) {
             for (int kx = kx0; kx < kx1; kx++) {
-                const float *xp = xb + x0 + ky * xdy + kx * xdx + c;
+                const float *xp = xb + (x0 + ky * xdy + kx * xdx + c);
                 const float *wp = p->w + (size_t)(ky * s->kw + kx) * cpad + c;
 #pragma GCC unroll 4
                 for (int j = 0; j < DW_NV; j++)
@@ -423,7 +423,7 @@ ALWAYS_INLINE void dw_pixel(const pl_conv_plan *p, const float *xb, ptrdiff_t x0
         vec acc = V_LOAD(p->bias + c);
         for (int ky = ky0; ky < ky1; ky++) {
             for (int kx = kx0; kx < kx1; kx++) {
-                const float *xp = xb + x0 + ky * xdy + kx * xdx + c;
+                const float *xp = xb + (x0 + ky * xdy + kx * xdx + c);
                 const float *wp = p->w + (size_t)(ky * s->kw + kx) * cpad + c;
                 vec xv = n == VL ? V_LOAD(xp) : V_LOAD_PART(xp, n);
                 acc = V_FMA(xv, V_LOAD(wp), acc);
@@ -456,7 +456,7 @@ ALWAYS_INLINE void dw_tile(const pl_conv_plan *p, const float *xb, ptrdiff_t x0,
         for (int j = 0; j < DWT_V; j++) acc[i][j] = V_LOAD(p->bias + c + j * VL);
     for (int ky = ky0; ky < ky1; ky++) {
         for (int kx = 0; kx < s->kw; kx++) {
-            const float *xp = xb + x0 + ky * xdy + kx * xdx + c;
+            const float *xp = xb + (x0 + ky * xdy + kx * xdx + c);
             const float *wp = p->w + (size_t)(ky * s->kw + kx) * cpad + c;
             vec wv[DWT_V];
 #pragma GCC unroll 2
