@@ -87,8 +87,16 @@ pl_status pl_heif_decode(const uint8_t *data, size_t len, const char *name, pl_i
     int stride = 0;
     const uint8_t *p = heif_image_get_plane_readonly(img, heif_channel_interleaved, &stride);
     int c = alpha ? 4 : 3;
-    st = p ? pl_img_alloc(out, w, h, 3, name, err)
-           : pl_fail(err, PL_ERR_FORMAT, "%s: HEIF decoded without pixels", PL_IMG_NAME(name));
+    int hw = heif_image_handle_get_width(hd), hh = heif_image_handle_get_height(hd);
+    /* A damaged file can declare one size (what pl_image_probe reports)
+     * and decode to another; trust neither. */
+    if (!p)
+        st = pl_fail(err, PL_ERR_FORMAT, "%s: HEIF decoded without pixels", PL_IMG_NAME(name));
+    else if (w != hw || h != hh)
+        st = pl_fail(err, PL_ERR_FORMAT, "%s: corrupt HEIF (declares %dx%d, decodes to %dx%d)",
+                     PL_IMG_NAME(name), hw, hh, w, h);
+    else
+        st = pl_img_alloc(out, w, h, 3, name, err);
     if (!st && stride < w * c)
         st = pl_fail(err, PL_ERR_FORMAT, "%s: HEIF plane stride %d too small", PL_IMG_NAME(name), stride);
     for (int y = 0; !st && y < h; y++) {
