@@ -219,6 +219,23 @@ static void run_session(pl_session *s, const float *x, int64_t n)
     CHECK_MSG(pl_session_run(s, &err) == PL_OK, "%s", err.msg);
 }
 
+/* Graphs for the golden runs: as read, or after the engine's load-time
+ * rewrites (PReLU/softmax fusion...), which pl_model_graph_load applies. */
+static int optimize_graphs;
+
+static pl_graph *load_graph(const char *path, pl_error *err)
+{
+    pl_graph *g = pl_tflite_load(path, err);
+    if (!g || !optimize_graphs) return g;
+    int before = g->n_nodes;
+    if (pl_graph_optimize(g, err) != PL_OK) {
+        pl_graph_free(g);
+        return NULL;
+    }
+    printf("    %s: %d nodes, %d after pl_graph_optimize\n", path, before, g->n_nodes);
+    return g;
+}
+
 /* rnet / onet: one input, every output compared whole. */
 static void golden_small(const char *model, const char *stem, int n_out, pl_kernel_mode mode)
 {
@@ -228,7 +245,7 @@ static void golden_small(const char *model, const char *stem, int n_out, pl_kern
     NEED_MODEL(model, path);
     snprintf(file, sizeof file, "%s_in.npy", stem);
     CHECK_MSG(npy_load(file, &in), "tests/golden/tflite/%s unreadable", file);
-    pl_graph *g = pl_tflite_load(path, &err);
+    pl_graph *g = load_graph(path, &err);
     CHECK_MSG(g, "%s", err.msg);
     CHECK_EQ_INT(g->n_outputs, n_out);
     pl_session *s = session_for(g, mode, in.dims);
@@ -242,7 +259,7 @@ static void golden_small(const char *model, const char *stem, int n_out, pl_kern
         CHECK_EQ_INT(rank, want.rank);
         for (int d = 0; d < rank; d++) CHECK_EQ_INT(dims[d], want.dims[d]);
         char what[64];
-        snprintf(what, sizeof what, "%s out%d %s", stem, k, mode ? "ref" : "fast");
+        snprintf(what, sizeof what, "%s out%d %s%s", stem, k, mode ? "ref" : "fast", optimize_graphs ? " opt" : "");
         check_close(what, y, want.data, want.n);
         free(want.data);
     }
@@ -251,10 +268,10 @@ static void golden_small(const char *model, const char *stem, int n_out, pl_kern
     free(in.data);
 }
 
-TEST(tflite_rnet_golden) { golden_small("rnet.tflite", "rnet", 2, PL_KERNELS_FAST); }
-TEST(tflite_rnet_golden_ref) { golden_small("rnet.tflite", "rnet", 2, PL_KERNELS_REFERENCE); }
-TEST(tflite_onet_golden) { golden_small("onet.tflite", "onet", 3, PL_KERNELS_FAST); }
-TEST(tflite_onet_golden_ref) { golden_small("onet.tflite", "onet", 3, PL_KERNELS_REFERENCE); }
+TEST(tflite_rnet_golden) { optimize_graphs = 0; golden_small("rnet.tflite", "rnet", 2, PL_KERNELS_FAST); }
+TEST(tflite_rnet_golden_ref) { optimize_graphs = 0; golden_small("rnet.tflite", "rnet", 2, PL_KERNELS_REFERENCE); }
+TEST(tflite_onet_golden) { optimize_graphs = 0; golden_small("onet.tflite", "onet", 3, PL_KERNELS_FAST); }
+TEST(tflite_onet_golden_ref) { optimize_graphs = 0; golden_small("onet.tflite", "onet", 3, PL_KERNELS_REFERENCE); }
 
 /* MobileFaceNet: the stored batch of 2, then each face alone at batch 1. */
 static void golden_mfn(pl_kernel_mode mode)
@@ -265,7 +282,7 @@ static void golden_mfn(pl_kernel_mode mode)
     NEED_MODEL("MobileFaceNet.tflite", path);
     CHECK(npy_load("mfn_in.npy", &in));
     CHECK(npy_load("mfn_out0.npy", &want));
-    pl_graph *g = pl_tflite_load(path, &err);
+    pl_graph *g = load_graph(path, &err);
     CHECK_MSG(g, "%s", err.msg);
     int rank;
     int64_t dims[PL_MAX_RANK];
@@ -294,8 +311,8 @@ static void golden_mfn(pl_kernel_mode mode)
     free(want.data);
 }
 
-TEST(tflite_mobilefacenet_golden) { golden_mfn(PL_KERNELS_FAST); }
-TEST(tflite_mobilefacenet_golden_ref) { golden_mfn(PL_KERNELS_REFERENCE); }
+TEST(tflite_mobilefacenet_golden) { optimize_graphs = 0; golden_mfn(PL_KERNELS_FAST); }
+TEST(tflite_mobilefacenet_golden_ref) { optimize_graphs = 0; golden_mfn(PL_KERNELS_REFERENCE); }
 
 /* pnet's golden input: the committed 160x120 image upscaled x8 (nearest)
  * and transposed, as gen.js builds it: pixel (i, j) = small[j/8][i/8]. */
@@ -364,7 +381,7 @@ static void golden_pnet(pl_kernel_mode mode, int full)
     CHECK_EQ_INT(small.dims[0], 120);
     CHECK_EQ_INT(small.dims[1], 160);
     int wy = (int)win.data[0], wx = (int)win.data[1];
-    pl_graph *g = pl_tflite_load(path, &err);
+    pl_graph *g = load_graph(path, &err);
     CHECK_MSG(g, "%s", err.msg);
     if (full) /* the stored size, as wasm TFLite ran it */
         pnet_compare(g, mode, &small, &win, 0, 0, 1280, 960, wy, wx, "1280x960");
@@ -379,8 +396,8 @@ static void golden_pnet(pl_kernel_mode mode, int full)
     free(win.data);
 }
 
-TEST(tflite_pnet_golden) { golden_pnet(PL_KERNELS_FAST, 1); }
-TEST(tflite_pnet_golden_ref) { golden_pnet(PL_KERNELS_REFERENCE, 0); }
+TEST(tflite_pnet_golden) { optimize_graphs = 0; golden_pnet(PL_KERNELS_FAST, 1); }
+TEST(tflite_pnet_golden_ref) { optimize_graphs = 0; golden_pnet(PL_KERNELS_REFERENCE, 0); }
 
 /* ---- hostile files ----------------------------------------------------------- */
 
@@ -598,9 +615,9 @@ static void golden_synth(pl_kernel_mode mode)
     npy in, want;
     CHECK(npy_load("synth_in.npy", &in));
     CHECK(npy_load("synth_out0.npy", &want));
-    pl_graph *g = pl_tflite_load("fuzz/seeds/tflite/synth.tflite", &err);
+    pl_graph *g = load_graph("fuzz/seeds/tflite/synth.tflite", &err);
     CHECK_MSG(g, "%s", err.msg);
-    CHECK_EQ_INT(g->n_nodes, 11); /* DEQUANTIZE folded, the pool's RELU split off */
+    if (!optimize_graphs) CHECK_EQ_INT(g->n_nodes, 11); /* DEQUANTIZE folded, pool RELU split */
     pl_session *s = session_for(g, mode, in.dims);
     run_session(s, in.data, in.n);
     int rank;
@@ -616,5 +633,13 @@ static void golden_synth(pl_kernel_mode mode)
     free(want.data);
 }
 
-TEST(tflite_synth_golden) { golden_synth(PL_KERNELS_FAST); }
-TEST(tflite_synth_golden_ref) { golden_synth(PL_KERNELS_REFERENCE); }
+TEST(tflite_synth_golden) { optimize_graphs = 0; golden_synth(PL_KERNELS_FAST); }
+TEST(tflite_synth_golden_ref) { optimize_graphs = 0; golden_synth(PL_KERNELS_REFERENCE); }
+
+/* The same goldens after pl_graph_optimize (the product's path). */
+TEST(tflite_rnet_golden_opt) { optimize_graphs = 1; golden_small("rnet.tflite", "rnet", 2, PL_KERNELS_FAST); optimize_graphs = 0; }
+TEST(tflite_onet_golden_opt) { optimize_graphs = 1; golden_small("onet.tflite", "onet", 3, PL_KERNELS_FAST); optimize_graphs = 0; }
+TEST(tflite_mobilefacenet_golden_opt) { optimize_graphs = 1; golden_mfn(PL_KERNELS_FAST); optimize_graphs = 0; }
+TEST(tflite_pnet_golden_opt) { optimize_graphs = 1; golden_pnet(PL_KERNELS_FAST, 1); optimize_graphs = 0; }
+TEST(tflite_synth_golden_opt) { optimize_graphs = 1; golden_synth(PL_KERNELS_FAST); optimize_graphs = 0; }
+TEST(tflite_mobilefacenet_golden_opt_ref) { optimize_graphs = 1; golden_mfn(PL_KERNELS_REFERENCE); optimize_graphs = 0; }
