@@ -218,6 +218,49 @@ static void check_all_convs(const char *level)
     pl_cpu_reload();
 }
 
+/* Random shapes: sizes, kernels, strides, dilations, pads (also wider than
+ * the kernel), groups, and activations drawn at random. */
+static void check_random_convs(const char *level, int count)
+{
+    if (!use_level(level)) {
+        use_level("avx512");
+        SKIP("this CPU has no %s", level);
+    }
+    unsigned seed = 777;
+    for (int i = 0; i < count; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 4;
+        conv_case c = {0};
+        c.n = 1 + (r & 1);
+        c.k_h = 1 + (r >> 1) % 5;
+        c.k_w = (r >> 4) & 1 ? c.k_h : 1 + (r >> 5) % 4;
+        c.sh = 1 + (r >> 8) % 2;
+        c.sw = 1 + (r >> 9) % 3;
+        c.dh = (r >> 11) % 4 == 0 ? 2 : 1;
+        c.dw = (r >> 13) % 5 == 0 ? 3 : 1;
+        seed = seed * 1103515245u + 12345u;
+        unsigned q = seed >> 4;
+        c.pt = q % (c.k_h + 1);
+        c.pb = (q >> 3) % (c.k_h + 1);
+        c.pl = (q >> 6) % (c.k_w + 1);
+        c.pr = (q >> 9) % (c.k_w + 1);
+        c.ih = (c.k_h - 1) * c.dh + 1 + (q >> 12) % 9;
+        c.iw = (c.k_w - 1) * c.dw + 1 + (q >> 16) % 11;
+        int kind = (q >> 20) % 4; /* dense, depthwise, grouped, wide */
+        int ch = 1 + (q >> 22) % 40;
+        c.groups = kind == 1 ? ch : kind == 2 ? 1 + (q >> 27) % 3 : 1;
+        c.ic = kind == 1 ? ch : c.groups * (1 + ch % 13);
+        c.oc = kind == 1 ? ch : c.groups * (1 + (ch * 7) % 37);
+        if (kind == 3) c.oc = 33 + ch;
+        check_conv_case(&c, acts[i % 8], level);
+    }
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
+
+TEST(conv_random_avx512_matches_ref) { check_random_convs("avx512", 300); }
+TEST(conv_random_avx2_matches_ref) { check_random_convs("avx2", 300); }
+
 TEST(conv_fast_avx512_matches_ref) { check_all_convs("avx512"); }
 TEST(conv_fast_avx2_matches_ref) { check_all_convs("avx2"); }
 
