@@ -233,7 +233,7 @@ static void check_random_convs(const char *level, int count)
         conv_case c = {0};
         c.n = 1 + (r & 1);
         c.k_h = 1 + (r >> 1) % 5;
-        c.k_w = (r >> 4) & 1 ? c.k_h : 1 + (r >> 5) % 4;
+        c.k_w = (r >> 4) & 1 ? c.k_h : 1 + (int)((r >> 5) % 4);
         c.sh = 1 + (r >> 8) % 2;
         c.sw = 1 + (r >> 9) % 3;
         c.dh = (r >> 11) % 4 == 0 ? 2 : 1;
@@ -248,7 +248,7 @@ static void check_random_convs(const char *level, int count)
         c.iw = (c.k_w - 1) * c.dw + 1 + (q >> 16) % 11;
         int kind = (q >> 20) % 4; /* dense, depthwise, grouped, wide */
         int ch = 1 + (q >> 22) % 40;
-        c.groups = kind == 1 ? ch : kind == 2 ? 1 + (q >> 27) % 3 : 1;
+        c.groups = kind == 1 ? ch : kind == 2 ? 1 + (int)((q >> 27) % 3) : 1;
         c.ic = kind == 1 ? ch : c.groups * (1 + ch % 13);
         c.oc = kind == 1 ? ch : c.groups * (1 + (ch * 7) % 37);
         if (kind == 3) c.oc = 33 + ch;
