@@ -7,6 +7,8 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <stdint.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -579,6 +581,36 @@ TEST(save_errors_name_the_file)
     CHECK(pl_image_save_png(tmp_path("e.png"), &empty, &e) == PL_ERR_ARG);
     CHECK(!pl_file_exists(tmp_path("e.png")));
     pl_image_free(&s);
+}
+
+/* A full disk, simulated with a file-size limit in a child process: the
+ * save fails with an error naming the file and leaves nothing behind. */
+TEST(save_on_full_disk_leaves_no_file)
+{
+    const char *p = tmp_path("full.png");
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {4096, 4096};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        pl_image big = synth(300, 200, 3);
+        for (size_t i = 0; i < (size_t)300 * 200 * 3; i++) big.px[i] ^= (uint8_t)(i * 2654435761u >> 13);
+        pl_error e;
+        pl_status st = pl_image_save_png(p, &big, &e);
+        int ok = st == PL_ERR_IO && strstr(e.msg, p) != NULL;
+        st = pl_image_save_jpeg(p, &big, 95, &e);
+        ok = ok && st == PL_ERR_IO && strstr(e.msg, p) != NULL;
+        pl_image_free(&big);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(!pl_file_exists(p));
+    DIR *d = opendir(tmp_dir);
+    struct dirent *de;
+    while ((de = readdir(d))) CHECK_MSG(!strstr(de->d_name, "full.png"), "left %s", de->d_name);
+    closedir(d);
 }
 
 /* ---- geometry ------------------------------------------------------------------- */
