@@ -115,8 +115,10 @@ static void blit(pl_image *img, const FT_Bitmap *bm, int gx, int gy, const uint8
         int yy = gy + (int)r;
         if (yy < 0 || yy >= img->h) continue;
         const uint8_t *cov = bm->buffer + (ptrdiff_t)r * bm->pitch;
+        int mono = bm->pixel_mode == FT_PIXEL_MODE_MONO; /* bitmap-only fonts */
         for (unsigned q = 0; q < bm->width; q++) {
-            int xx = gx + (int)q, a = cov[q];
+            int xx = gx + (int)q;
+            int a = mono ? ((cov[q >> 3] >> (7 - (q & 7))) & 1) * 255 : cov[q];
             if (xx < 0 || xx >= img->w || a == 0) continue;
             uint8_t *p = img->px + ((size_t)yy * img->w + xx) * c;
             for (int k = 0; k < nc; k++) p[k] = (uint8_t)((col[k] * a + p[k] * (255 - a) + 127) / 255);
@@ -144,7 +146,9 @@ static int layout(pl_font *font, const char *utf8, pl_image *img, int x, int y, 
         if (FT_Load_Glyph(face, gi, img ? FT_LOAD_RENDER : FT_LOAD_DEFAULT)) return -1;
         FT_GlyphSlot g = face->glyph;
         int gx = (int)((pen + 32) >> 6);
-        if (img && g->bitmap.buffer)
+        int drawable = g->bitmap.pixel_mode == FT_PIXEL_MODE_GRAY ||
+                       g->bitmap.pixel_mode == FT_PIXEL_MODE_MONO;
+        if (img && g->bitmap.buffer && drawable && g->bitmap.pitch > 0)
             blit(img, &g->bitmap, x + gx + g->bitmap_left, y + font->ascent - g->bitmap_top, col);
         int edge = gx + (int)((g->metrics.horiBearingX + g->metrics.width + 63) >> 6);
         pen += g->advance.x;
