@@ -149,41 +149,6 @@ static void crop_transposed(const pl_image *img, const pl_mtcnn_box *b, int size
     pl_sample_affine(img, m, &spec, out);
 }
 
-/* One pyramid level, shrunk from the image with an area filter (averaging
- * every source pixel the level pixel covers, so small faces survive big
- * reductions without aliasing), as RGB floats in image orientation. */
-static float *make_level(const pl_image *img, int lw, int lh)
-{
-    float *lvl = malloc((size_t)lw * lh * 3 * sizeof *lvl);
-    if (!lvl) return NULL;
-    float kx = (float)img->w / lw, ky = (float)img->h / lh;
-    for (int y = 0; y < lh; y++) {
-        float fy0 = y * ky, fy1 = (y + 1) * ky;
-        int y0 = (int)fy0, y1 = (int)ceilf(fy1);
-        if (y1 > img->h) y1 = img->h;
-        for (int x = 0; x < lw; x++) {
-            float fx0 = x * kx, fx1 = (x + 1) * kx;
-            int x0 = (int)fx0, x1 = (int)ceilf(fx1);
-            if (x1 > img->w) x1 = img->w;
-            float acc[3] = {0, 0, 0}, wsum = 0;
-            for (int yy = y0; yy < y1; yy++) {
-                float wy = fminf((float)yy + 1, fy1) - fmaxf((float)yy, fy0);
-                for (int xx = x0; xx < x1; xx++) {
-                    float w = wy * (fminf((float)xx + 1, fx1) - fmaxf((float)xx, fx0));
-                    const uint8_t *p = img->px + ((size_t)yy * img->w + xx) * img->c;
-                    acc[0] += w * p[0];
-                    acc[1] += w * p[1];
-                    acc[2] += w * p[2];
-                    wsum += w;
-                }
-            }
-            float *o = lvl + ((size_t)y * lw + x) * 3;
-            for (int c = 0; c < 3; c++) o[c] = wsum > 0 ? acc[c] / wsum : 0;
-        }
-    }
-    return lvl;
-}
-
 /* ---- growing box lists ---------------------------------------------------- */
 
 typedef struct box_list {
@@ -225,19 +190,21 @@ static const float *output_with_last_dim(pl_session *s, int n_outputs, int last,
 
 /* Run PNet over one level in strips of image columns (the network's rows,
  * since its input is transposed) and collect cells above threshold. */
-static pl_status pnet_level(pl_mtcnn *m, const float *lvl, int lw, int lh, float scale,
+static pl_status pnet_level(pl_mtcnn *m, const pl_image *lvl, float scale,
                             float threshold, box_list *out, pl_error *err)
 {
     pl_session *s = m->sess[0];
-    int n_out = m->net[0]->n_outputs;
+    int n_out = m->net[0]->n_outputs, lw = lvl->w, lh = lvl->h, ch = lvl->c;
     for (int c0 = 0; c0 + PNET_CELL <= lw; c0 += PNET_STRIP - PNET_OVERLAP) {
         int rows = lw - c0 < PNET_STRIP ? lw - c0 : PNET_STRIP;
         if (plan_for(m, 0, 1, rows, lh, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         float *in = pl_session_input(s, 0);
-        for (int x = 0; x < rows; x++)
-            for (int y = 0; y < lh; y++)
+        for (int y = 0; y < lh; y++) {
+            const uint8_t *row = lvl->px + ((size_t)y * lw + c0) * ch;
+            for (int x = 0; x < rows; x++)
                 for (int c = 0; c < 3; c++)
-                    in[((size_t)x * lh + y) * 3 + c] = normalize(lvl[((size_t)y * lw + c0 + x) * 3 + c]);
+                    in[((size_t)x * lh + y) * 3 + c] = normalize(row[(size_t)x * ch + c]);
+        }
         if (pl_session_run(s, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         int rank;
         int64_t pd[PL_MAX_RANK], rd[PL_MAX_RANK];
@@ -277,11 +244,13 @@ static pl_status stage_pnet(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_opt
     for (int i = 0; i < n_scales; i++) {
         int lw = (int)ceilf(img->w * scales[i]), lh = (int)ceilf(img->h * scales[i]);
         if (lw < PNET_CELL || lh < PNET_CELL) break;
-        float *lvl = make_level(img, lw, lh);
-        if (!lvl) return pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory for a %dx%d level", lw, lh);
+        /* Area filter: small faces survive big reductions without aliasing. */
+        pl_image lvl = {0};
+        if (pl_image_resize(img, lw, lh, PL_RESIZE_AREA, &lvl, err) != PL_OK)
+            return err ? err->code : PL_ERR_NOMEM;
         box_list level = {0};
-        pl_status st = pnet_level(m, lvl, lw, lh, scales[i], opt->threshold[0], &level, err);
-        free(lvl);
+        pl_status st = pnet_level(m, &lvl, scales[i], opt->threshold[0], &level, err);
+        pl_image_free(&lvl);
         if (st == PL_OK) {
             level.n = pl_mtcnn_nms(level.v, level.n, 0.5f, 0);
             for (int k = 0; k < level.n && st == PL_OK; k++)

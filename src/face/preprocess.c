@@ -33,20 +33,38 @@ static size_t out_index(const pl_input_spec *s, int x, int y, int c)
     return ((size_t)y * s->w + x) * 3 + c;
 }
 
+/* When the map shrinks the photo (a 300-pixel face into 112 pixels), one
+ * bilinear sample per output pixel aliases; averaging k×k samples spread
+ * over the output pixel's footprint acts as the area filter a resize
+ * would apply. k follows the shrink factor, capped to bound the cost. */
+static int supersampling(const float m[6])
+{
+    float scale = sqrtf(fabsf(m[0] * m[4] - m[1] * m[3]));
+    int k = (int)ceilf(scale - 0.25f);
+    return k < 1 ? 1 : k > 6 ? 6 : k;
+}
+
 void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec *spec,
                       float *out)
 {
     int grey = img->c < 3;
+    int k = supersampling(m);
+    float inv_k2 = 1.0f / (float)(k * k);
     for (int y = 0; y < spec->h; y++) {
         for (int x = 0; x < spec->w; x++) {
-            float cx = (float)x + 0.5f, cy = (float)y + 0.5f;
-            float sx = m[0] * cx + m[1] * cy + m[2] - 0.5f;
-            float sy = m[3] * cx + m[4] * cy + m[5] - 0.5f;
-            for (int c = 0; c < 3; c++) {
-                int src_c = grey ? 0 : spec->bgr ? 2 - c : c;
-                float v = sample(img, sx, sy, src_c);
-                out[out_index(spec, x, y, c)] = (v - spec->mean[c]) * spec->scale[c];
+            float acc[3] = {0, 0, 0};
+            for (int sy = 0; sy < k; sy++) {
+                for (int sx = 0; sx < k; sx++) {
+                    float cx = (float)x + ((float)sx + 0.5f) / (float)k;
+                    float cy = (float)y + ((float)sy + 0.5f) / (float)k;
+                    float ix = m[0] * cx + m[1] * cy + m[2] - 0.5f;
+                    float iy = m[3] * cx + m[4] * cy + m[5] - 0.5f;
+                    for (int c = 0; c < 3; c++)
+                        acc[c] += sample(img, ix, iy, grey ? 0 : spec->bgr ? 2 - c : c);
+                }
             }
+            for (int c = 0; c < 3; c++)
+                out[out_index(spec, x, y, c)] = (acc[c] * inv_k2 - spec->mean[c]) * spec->scale[c];
         }
     }
 }
