@@ -18,8 +18,7 @@
 struct pl_mtcnn {
     pl_graph *net[3];
     pl_session *sess[3];
-    int batch[3];          /* the batch the session is planned for (-1 = none) */
-    int pnet_in_h, pnet_in_w;
+    int64_t planned[3][4]; /* the input shape each session is planned for   */
 };
 
 void pl_mtcnn_default_options(pl_mtcnn_options *opt)
@@ -48,7 +47,6 @@ pl_mtcnn *pl_mtcnn_new(int n_threads, pl_error *err)
         return NULL;
     }
     for (int i = 0; i < 3; i++) {
-        m->batch[i] = -1;
         m->net[i] = load_net(files[i], err);
         if (!m->net[i] || !(m->sess[i] = pl_session_new(m->net[i], n_threads, err))) {
             pl_mtcnn_free(m);
@@ -169,10 +167,16 @@ static int push_box(box_list *l, const pl_mtcnn_box *b)
     return 1;
 }
 
+/* Plan a network for an input shape, unless it is planned for it already
+ * (planning repacks weights; PNet sees the same strip shape many times). */
 static pl_status plan_for(pl_mtcnn *m, int net, int batch, int rows, int cols, pl_error *err)
 {
     int64_t dims[4] = {batch, rows, cols, 3};
-    return pl_session_set_input_shape(m->sess[net], 0, 4, dims, err);
+    if (!memcmp(m->planned[net], dims, sizeof dims)) return PL_OK;
+    pl_status st = pl_session_set_input_shape(m->sess[net], 0, 4, dims, err);
+    if (st == PL_OK) memcpy(m->planned[net], dims, sizeof dims);
+    else memset(m->planned[net], 0, sizeof m->planned[net]);
+    return st;
 }
 
 /* Which graph output carries what: PNet/RNet/ONet list probabilities first
@@ -278,10 +282,7 @@ static pl_status refine(pl_mtcnn *m, int net, const pl_image *img, box_list *box
     int kept = 0;
     for (int start = 0; start < boxes->n; start += STAGE_BATCH) {
         int batch = boxes->n - start < STAGE_BATCH ? boxes->n - start : STAGE_BATCH;
-        if (m->batch[net] != batch) {
-            if (plan_for(m, net, batch, size, size, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
-            m->batch[net] = batch;
-        }
+        if (plan_for(m, net, batch, size, size, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         float *in = pl_session_input(s, 0);
         for (int i = 0; i < batch; i++)
             crop_transposed(img, &boxes->v[start + i], size, in + (size_t)i * size * size * 3);
