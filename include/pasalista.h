@@ -72,6 +72,50 @@ pl_status pl_model_files_list(int verify_hash, pl_model_file **files, int *n,
 pl_status pl_model_file_path(const char *file, char *buf, size_t bufsize,
                              pl_error *err);
 
+/* ---- running any model file (the engine; src/formats/loader.c) ----------- */
+
+/* A loaded network plus everything needed to run it: its graph (after the
+ * load-time rewrites) and a session whose memory is planned once per input
+ * shape. Not thread-safe: one pl_model per thread. */
+typedef struct pl_model pl_model;
+
+/* Load .tflite, .onnx, a TF.js graph model.json, or a face-api weights
+ * manifest (*-weights_manifest.json), chosen by content / file name.
+ * n_threads <= 0 uses every CPU. */
+pl_model *pl_model_load(const char *path, int n_threads, pl_error *err);
+void pl_model_free(pl_model *m);
+
+int pl_model_n_inputs(const pl_model *m);
+int pl_model_n_outputs(const pl_model *m);
+/* The input's shape as the file declares it (-1 = any size); returns its
+ * rank, writes up to 6 dims. The layout is the file's own: "NCHW" for a
+ * 4-D ONNX input, "NHWC" for TFLite / TF.js / face-api, "" otherwise. */
+int pl_model_input_shape(const pl_model *m, int input, int64_t *dims);
+const char *pl_model_input_layout(const pl_model *m, int input);
+const char *pl_model_input_name(const pl_model *m, int input);
+const char *pl_model_output_name(const pl_model *m, int output);
+
+/* Use the plain C reference kernels (1) or the fastest available (0). */
+void pl_model_set_reference(pl_model *m, int reference);
+
+/* Run the (single-input) model on in, a C-order float32 tensor of shape
+ * dims in the model's layout. A first axis larger than the declared batch
+ * runs all items: as one batch when the graph allows it, else item by
+ * item (outputs are then stacked on their first axis). */
+pl_status pl_model_run(pl_model *m, const float *in, int rank, const int64_t *dims,
+                       pl_error *err);
+/* Output k of the last run, valid until the next run or free; rank and
+ * dims (room for 6) may be NULL. NULL when there is no such output. */
+const float *pl_model_output(const pl_model *m, int output, int *rank, int64_t *dims);
+
+/* NumPy .npy tensors (src/formats/npy.c): read '<f4' (also '<f2', '<f8', '|u1',
+ * '|i1', '<i4', '<i8', converted) in C order; dims has room for 6; *data is
+ * malloc'd, free() it. Write float32 atomically. */
+pl_status pl_npy_read(const char *path, int *rank, int64_t *dims, float **data,
+                      pl_error *err);
+pl_status pl_npy_write(const char *path, int rank, const int64_t *dims, const float *data,
+                       pl_error *err);
+
 
 /* ---- roster import: spreadsheet -> photo folder (src/roster/) ------------ */
 

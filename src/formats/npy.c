@@ -12,9 +12,9 @@
 #define NPY_MAX_FILE ((size_t)1 << 33)       /* 8 GiB */
 #define NPY_MAX_NUMEL ((int64_t)1 << 31)
 
-typedef enum { T_F4, T_F8, T_U1, T_I1, T_I4, T_I8 } npy_type;
+typedef enum { T_F4, T_F8, T_F2, T_U1, T_I1, T_I4, T_I8 } npy_type;
 static const struct { const char *descr; npy_type type; int size; } npy_types[] = {
-    {"<f4", T_F4, 4}, {"<f8", T_F8, 8}, {"|u1", T_U1, 1}, {"<u1", T_U1, 1},
+    {"<f4", T_F4, 4}, {"<f8", T_F8, 8}, {"<f2", T_F2, 2}, {"|u1", T_U1, 1}, {"<u1", T_U1, 1},
     {"|i1", T_I1, 1}, {"<i1", T_I1, 1}, {"<i4", T_I4, 4}, {"<i8", T_I8, 8},
 };
 
@@ -62,11 +62,32 @@ static pl_status parse_shape(const char *p, const char *name, int *rank, int64_t
     return PL_OK;
 }
 
+/* IEEE half -> float, subnormals and inf/nan included. */
+static float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff, bits;
+    if (e == 0x1f) {
+        bits = sign | 0x7f800000u | (m << 13);
+    } else if (e) {
+        bits = sign | ((e + 112) << 23) | (m << 13);
+    } else if (m) { /* subnormal: normalise */
+        e = 113;
+        while (!(m & 0x400)) m <<= 1, e--;
+        bits = sign | (e << 23) | ((m & 0x3ff) << 13);
+    } else {
+        bits = sign;
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
 static float convert(const uint8_t *p, npy_type t)
 {
     switch (t) {
     case T_F4: { float v; memcpy(&v, p, 4); return v; }
     case T_F8: { double v; memcpy(&v, p, 8); return (float)v; }
+    case T_F2: return half_to_float((uint16_t)(p[0] | p[1] << 8));
     case T_U1: return (float)p[0];
     case T_I1: return (float)(int8_t)p[0];
     case T_I4: { int32_t v; memcpy(&v, p, 4); return (float)v; }

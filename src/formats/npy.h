@@ -1,7 +1,7 @@
 /* npy.h — NumPy .npy files: the tensors the CLI and the golden tests
  * exchange with Python and the peer runtimes.
  *
- * Owns: reading .npy v1/v2/v3 (C order; '<f4', and '<f8', '|u1', '|i1',
+ * Owns: reading .npy v1/v2/v3 (C order; '<f4', and '<f2', '<f8', '|u1', '|i1',
  * '<i4', '<i8' converted to float32) and writing float32 v1 files. Every
  * header field and size is bounds-checked; a bad file fails with a message
  * naming it. Big-endian and Fortran-order files are refused.
