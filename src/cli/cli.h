@@ -42,9 +42,11 @@ typedef struct cli_progress_state {
 void cli_progress(void *ctx, int done, int total, const char *what);
 
 int cmd_models(int argc, char **argv);
+int cmd_roster(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
 int cmd_take(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_run_model(int argc, char **argv);
 
 #endif

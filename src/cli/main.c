@@ -9,6 +9,8 @@ static const cli_command commands[] = {
     {"enroll", cmd_enroll, "enroll students' faces from their photos"},
     {"take", cmd_take, "take attendance from class photos"},
     {"identify", cmd_identify, "name the person in every photo of a folder"},
+    {"export", cmd_export, "write the enrolled gallery as a NumPy .npz"},
+    {"roster", cmd_roster, "import the class spreadsheet and download the photos"},
     {"models", cmd_models, "list the pretrained model files and check them"},
     {"run-model", cmd_run_model, "run any supported model file on a .npy tensor"},
 };
