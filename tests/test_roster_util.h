@@ -63,7 +63,7 @@ static int write_zip(const char *path, const char *const *names, const char *con
 
 /* A one-sheet .xlsx from raw sheet XML (inside <worksheet>), optional
  * shared strings XML (inside <sst>) and sheet rels (inside <Relationships>). */
-static int write_xlsx_raw(const char *path, const char *sheet_body, const char *sst_body,
+__attribute__((unused)) static int write_xlsx_raw(const char *path, const char *sheet_body, const char *sst_body,
                           const char *sheet_rels)
 {
     static char wb[1024], wbrels[1024], sheet[65536], sst[65536], srels[8192];

@@ -80,7 +80,7 @@ static int start(run *r, pl_fetch *f)
     const pl_fetch_opts *o = r->o;
     struct stat st;
     /* Retries continue a partial file; the first try starts clean. */
-    f->resume_from = f->attempts > 0 && stat(f->path, &st) == 0 ? (long long)st.st_size : 0;
+    f->resume_from = f->attempts > 0 && !f->no_resume && stat(f->path, &st) == 0 ? (long long)st.st_size : 0;
     f->fp = fopen(f->path, f->resume_from ? "ab" : "wb");
     if (!f->fp) return 0;
     CURL *e = curl_easy_init();
@@ -214,6 +214,13 @@ static void on_done(run *r, CURL *e, CURLcode rc)
             retry_or_fail(r, f, (long)retry_after, PL_REASON_HTTP, what);
         } else
             finish(r, f, 0, PL_REASON_HTTP, "HTTP %ld", code);
+    } else if (rc == CURLE_RANGE_ERROR) {
+        /* the server ignores Range: start over from byte 0, not a new try */
+        unlink(f->path);
+        f->no_resume = 1;
+        f->attempts--;
+        f->ready_at_ms = 0;
+        r->state[f - r->jobs] = WAITING;
     } else if (rc == CURLE_TOO_MANY_REDIRECTS) {
         finish(r, f, 0, PL_REASON_HTTP, "more than %d redirects", r->o->max_redirects);
     } else if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT) {

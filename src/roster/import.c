@@ -364,10 +364,11 @@ static void csv_field(FILE *f, const char *s, int last)
 {
     s = s ? s : "";
     /* A leading = + - @ would be run as a formula by Excel: neutralise it. */
-    int quote = strpbrk(s, ",\"\r\n;") != NULL || strchr("=+-@", s[0]) != NULL;
+    int formula = s[0] && strchr("=+-@", s[0]) != NULL;
+    int quote = formula || strpbrk(s, ",\"\r\n;") != NULL;
     if (quote) {
         fputc('"', f);
-        if (s[0] && strchr("=+-@", s[0])) fputc('\'', f);
+        if (formula) fputc('\'', f);
         for (; *s; s++) {
             if (*s == '"') fputc('"', f);
             fputc(*s, f);

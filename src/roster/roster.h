@@ -152,7 +152,7 @@ typedef struct pl_fetch {
     void *easy, *fp;
     long long resume_from, written, cap;
     long long ready_at_ms;
-    int hops, too_large, in_flight;
+    int hops, too_large, no_resume;
 } pl_fetch;
 
 typedef struct pl_fetch_opts {

@@ -404,7 +404,8 @@ static void rels_path(const char *part, char *out, size_t n)
 {
     const char *slash = strrchr(part, '/');
     int dir = slash ? (int)(slash - part + 1) : 0;
-    snprintf(out, n, "%.*s_rels/%s.rels", dir, part, part + dir);
+    if (dir > 400) dir = 400;
+    snprintf(out, n, "%.*s_rels/%.150s.rels", dir, part, part + dir);
 }
 
 static pl_status read_sheet(pl_zip *z, const char *zipname, const char *part, size_t max,
