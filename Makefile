@@ -24,7 +24,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -fPIC -pthread $(WARN) $(PKG_CFLAGS) \
+override CFLAGS += -std=c11 -D_GNU_SOURCE -fPIC -pthread $(WARN) $(PKG_CFLAGS) \
            -Iinclude -Isrc -DPL_VERSION=\"$(VERSION)\" \
            -DPL_DEFAULT_MODELS_DIR=\"$(PREFIX)/share/pasalista/models\"
 LDLIBS  += $(PKG_LIBS) -ldnnl -lm -pthread
