@@ -313,6 +313,8 @@ typedef struct loader {
     uint32_t n_codes;
     int *gidx;       /* tflite tensor -> graph tensor; -1 until a graph
                         input, an operator's output or a used constant */
+    int *dwidx;      /* tflite tensor -> its depthwise-transposed copy, so a
+                        weight shared by many operators is copied once */
 } loader;
 
 static int buffer_bytes(loader *L, uint32_t b, const uint8_t **data, size_t *len)
@@ -729,6 +731,7 @@ static int op_conv(loader *L, const opctx *o)
 static int depthwise_weights(loader *L, int t, const tinfo *w)
 {
     int64_t kh = w->dims[1], kw = w->dims[2], cm = w->dims[3];
+    if (L->dwidx[t] >= 0) return L->dwidx[t];
     if (w->type != TT_FLOAT32)
         return fb_bad(&L->r, PL_ERR_UNSUPPORTED, "weights tensor %d (%s) has type %s",
                       t, w->name, type_name(w->type));
@@ -743,6 +746,7 @@ static int depthwise_weights(loader *L, int t, const tinfo *w)
     snprintf(name, sizeof name, "%s/ohwi", w->name);
     int gi = pl_graph_add_const(L->g, name, 4, dims, data);
     if (gi < 0) return fb_bad(&L->r, PL_ERR_NOMEM, "out of memory");
+    L->dwidx[t] = gi;
     return gi;
 }
 
@@ -1257,8 +1261,9 @@ static int load_model(loader *L)
         fb_vec(r, &sg, SUBGRAPH_OPERATORS, 4, &L->ops, "SubGraph.operators") < 0)
         return -1;
     L->gidx = malloc((L->tensors.len ? L->tensors.len : 1) * sizeof *L->gidx);
-    if (!L->gidx) return fb_bad(r, PL_ERR_NOMEM, "out of memory");
-    for (uint32_t i = 0; i < L->tensors.len; i++) L->gidx[i] = -1;
+    L->dwidx = malloc((L->tensors.len ? L->tensors.len : 1) * sizeof *L->dwidx);
+    if (!L->gidx || !L->dwidx) return fb_bad(r, PL_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < L->tensors.len; i++) L->gidx[i] = L->dwidx[i] = -1;
     if (load_io(L, &sg, 0) < 0) return -1;
     for (uint32_t i = 0; i < L->ops.len; i++)
         if (load_op(L, i) < 0) return -1;
@@ -1283,6 +1288,7 @@ pl_graph *pl_tflite_load_memory(const uint8_t *data, size_t len,
     int rc = load_model(&L);
     free(L.codes);
     free(L.gidx);
+    free(L.dwidx);
     if (rc == 0 && pl_graph_validate(L.g, err) != PL_OK) rc = -1;
     if (rc < 0) {
         pl_graph_free(L.g);
