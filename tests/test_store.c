@@ -733,3 +733,71 @@ TEST(store_writer_waits_for_the_lock)
     CHECK_MSG(waited >= 90 && waited < 550, "waited %lld ms", waited);
     remove_db(path);
 }
+
+TEST(store_thresholds)
+{
+    char path[256];
+    pl_error err = {0};
+    pl_store *s = pl_store_open(fresh_db(path, sizeof path), PL_STORE_CREATE, &err);
+    CHECK_MSG(s, "%s", err.msg);
+    float a, r;
+    pl_store_thresholds_get(s, "facenet", &a, &r, 0.7f, 0.5f);
+    CHECK(a == 0.7f && r == 0.5f);
+    CHECK(pl_store_thresholds_set(s, "facenet", 0.61f, 0.47f, &err) == PL_OK);
+    CHECK(pl_store_thresholds_set(s, "facenet", 0.4f, 0.5f, &err) == PL_ERR_ARG);
+    pl_store_thresholds_get(s, "facenet", &a, &r, 0.7f, 0.5f);
+    CHECK(a == 0.61f && r == 0.47f);
+    CHECK((float)pl_store_setting_double(s, "threshold.accept.facenet", 0) == 0.61f);
+    pl_store_thresholds_get(s, "arcface", &a, &r, 0.3f, 0.2f);
+    CHECK(a == 0.3f && r == 0.2f);
+    pl_store_close(s);
+    remove_db(path);
+}
+
+TEST(store_backup_while_writing)
+{
+    char path[256], copy[300];
+    pl_error err = {0};
+    pl_store *s = pl_store_open(fresh_db(path, sizeof path), PL_STORE_CREATE, &err);
+    CHECK_MSG(s, "%s", err.msg);
+    pl_store_close(s);
+    snprintf(copy, sizeof copy, "%s/backup.db", tmp_dir_);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        close(fds[1]);
+        _exit(writer(path, 7, fds[0]));
+    }
+    close(fds[0]);
+    CHECK(write(fds[1], "g", 1) == 1);
+    close(fds[1]);
+    s = pl_store_open(path, 0, &err);
+    CHECK_MSG(s, "%s", err.msg);
+    for (int i = 0; i < 5000 && query_int(s, "SELECT count(*) FROM students") < 5; i++)
+        usleep(1000); /* back up in the middle of the writer's run */
+    pl_status rc = pl_store_backup(s, copy, &err);
+    pl_store_close(s);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK_MSG(rc == PL_OK, "%s", err.msg);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    struct stat sb;
+    CHECK(stat(copy, &sb) == 0);
+    CHECK_EQ_INT(sb.st_mode & 0777, 0600);
+    /* The copy is one consistent moment: every student has their vector. */
+    pl_store *b = pl_store_open(copy, 0, &err);
+    CHECK_MSG(b, "%s", err.msg);
+    pl_store_counts c;
+    CHECK(pl_store_count(b, "m", &c, &err) == PL_OK);
+    pl_store_close(b);
+    CHECK_EQ_INT(c.students, c.embeddings);
+    CHECK(c.students <= ROUNDS);
+    if (getenv("PL_TEST_VERBOSE")) fprintf(stderr, "    backup saw %d of %d rounds\n", c.students, ROUNDS);
+    CHECK(pl_store_backup(s = pl_store_open(path, 0, &err), "/nonexistent/dir/x.db", &err) != PL_OK);
+    CHECK_CONTAINS(err.msg, "/nonexistent/dir/x.db");
+    pl_store_close(s);
+    remove_db(copy);
+    remove_db(path);
+}

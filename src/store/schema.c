@@ -148,7 +148,8 @@ static const char schema_v1[] =
     "CREATE INDEX audit_log_student ON audit_log(student_id);"
 
     /* Small facts that belong to this database rather than to the program:
-     * calibrated thresholds per model ("threshold.<model>.accept"), the
+     * calibrated thresholds per model ("threshold.accept.<model>",
+     * "threshold.review.<model>"), the
      * default model, and so on. */
     "CREATE TABLE settings ("
     " key TEXT PRIMARY KEY,"

@@ -295,3 +295,83 @@ pl_status pl_store_setting_set_double(pl_store *s, const char *key, double v,
     snprintf(buf, sizeof buf, "%.9g", v); /* round-trips a float exactly */
     return pl_store_setting_set(s, key, buf, err);
 }
+
+static void threshold_key(char *key, size_t size, const char *which,
+                          const char *model)
+{
+    snprintf(key, size, "threshold.%s.%s", which, model);
+}
+
+void pl_store_thresholds_get(pl_store *s, const char *model, float *accept,
+                             float *review, float default_accept,
+                             float default_review)
+{
+    char key[192];
+    threshold_key(key, sizeof key, "accept", model);
+    *accept = (float)pl_store_setting_double(s, key, default_accept);
+    threshold_key(key, sizeof key, "review", model);
+    *review = (float)pl_store_setting_double(s, key, default_review);
+}
+
+pl_status pl_store_thresholds_set(pl_store *s, const char *model, float accept,
+                                  float review, pl_error *err)
+{
+    if (!(review <= accept))
+        return pl_fail(err, PL_ERR_ARG, "%s: thresholds of %s: review %g is above "
+                       "accept %g", s->path, model, (double)review, (double)accept);
+    char key[192];
+    if (pl_store_begin(s, err)) return PL_ERR_DB;
+    threshold_key(key, sizeof key, "accept", model);
+    pl_status st = pl_store_setting_set_double(s, key, accept, err);
+    threshold_key(key, sizeof key, "review", model);
+    if (!st) st = pl_store_setting_set_double(s, key, review, err);
+    if (!st) return pl_store_commit(s, err);
+    pl_store_rollback(s);
+    return st;
+}
+
+/* ---- backup ----------------------------------------------------------------- */
+
+/* Copy in steps of 256 pages; a writer in between makes SQLite restart the
+ * copy, so the result is always one consistent snapshot. Written to a
+ * temporary name first: a failed backup never leaves a half file at dest. */
+pl_status pl_store_backup(pl_store *s, const char *dest, pl_error *err)
+{
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-backup", dest) >= (int)sizeof tmp)
+        return pl_fail(err, PL_ERR_ARG, "%s: backup path too long", dest);
+    unlink(tmp);
+    if (create_private(tmp, err)) return PL_ERR_IO;
+    sqlite3 *out = NULL;
+    pl_status ret = PL_OK;
+    if (sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        ret = pl_fail(err, PL_ERR_DB, "%s: cannot open: %s", dest,
+                      out ? sqlite3_errmsg(out) : "out of memory");
+    } else {
+        sqlite3_backup *b = sqlite3_backup_init(out, "main", s->db, "main");
+        if (!b) {
+            ret = pl_fail(err, PL_ERR_DB, "%s: cannot start the backup: %s", dest,
+                          sqlite3_errmsg(out));
+        } else {
+            int rc;
+            long long waited = 0;
+            while ((rc = sqlite3_backup_step(b, 256)) == SQLITE_OK ||
+                   rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+                if (rc != SQLITE_OK) {
+                    if ((waited += 20) > s->busy_ms) break;
+                    usleep(20000);
+                }
+            }
+            if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE)
+                ret = pl_fail(err, PL_ERR_DB, "%s: backup of %s failed: %s", dest,
+                              s->path, rc == SQLITE_DONE ? sqlite3_errmsg(out)
+                                                         : sqlite3_errstr(rc));
+        }
+    }
+    sqlite3_close(out);
+    if (!ret && rename(tmp, dest) != 0)
+        ret = pl_fail(err, PL_ERR_IO, "%s: cannot rename the backup into place: %s",
+                      dest, strerror(errno));
+    if (ret) unlink(tmp);
+    return ret;
+}

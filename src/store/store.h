@@ -25,7 +25,8 @@
  *                   keep marks after the student row is gone.
  *   audit_log       every manual change: who, when, session, student, old,
  *                   new, note.
- *   settings        key/value: calibrated thresholds per model and the like.
+ *   settings        key/value: calibrated thresholds per model
+ *                   ("threshold.accept.<model>", "threshold.review.<model>").
  *
  * Versioning: PRAGMA user_version is the schema version; application_id marks
  * the file as ours. Migration N -> N+1 runs in its own transaction; a file
@@ -103,6 +104,20 @@ pl_status pl_store_setting_set(pl_store *s, const char *key, const char *value,
 double pl_store_setting_double(pl_store *s, const char *key, double fallback);
 pl_status pl_store_setting_set_double(pl_store *s, const char *key, double v,
                                       pl_error *err);
+
+/* The calibrated thresholds of a model, under the keys
+ * "threshold.accept.<model>" and "threshold.review.<model>"; a value that
+ * was never set comes back as the given default. */
+void pl_store_thresholds_get(pl_store *s, const char *model, float *accept,
+                             float *review, float default_accept,
+                             float default_review);
+pl_status pl_store_thresholds_set(pl_store *s, const char *model, float accept,
+                                  float review, pl_error *err);
+
+/* A consistent copy of the whole database into dest (created 0600, replaced
+ * if present) with SQLite's online backup, while other processes keep
+ * reading and writing. */
+pl_status pl_store_backup(pl_store *s, const char *dest, pl_error *err);
 
 /* ---- the gallery: students, photos, embeddings --------------------------- */
 
