@@ -40,6 +40,7 @@ typedef struct tile_args {
     float *y;
     ptrdiff_t ypix;          /* floats between output pixels              */
     int nvalid;              /* output channels of this block that exist  */
+    int kx_merge;            /* one dot product per filter row (see tile_body) */
 } tile_args;
 
 /* The vectorisable activations; sigmoid/tanh go through pl_apply_act
@@ -78,10 +79,12 @@ ALWAYS_INLINE void tile_init(vec acc[PMAX][NVMAX], const tile_args *a, const int
         for (int j = 0; j < NV; j++) acc[p][j] = V_LOAD(a->bias + j * VL);
 }
 
-/* One filter tap over all input channels: xs[p] points at pixel p's input
- * for this tap (channel 0 of the group). */
-ALWAYS_INLINE void tile_tap(vec acc[PMAX][NVMAX], const float *const *xs, const float *wp,
-                            int icg, const int P, const int NV, const int SPLIT)
+/* The same for evenly spaced pixels: pixel p's input is x0 + p*xpix.
+ * Written with one base and loop-invariant offsets so the compiler keeps
+ * the base, the offsets and all accumulators in registers. */
+ALWAYS_INLINE void tile_tap_strided(vec acc[PMAX][NVMAX], const float *x0, ptrdiff_t xpix,
+                                    const float *wp, int n, const int P, const int NV,
+                                    const int SPLIT)
 {
     const int NB = NV * VL;
     int ci = 0;
@@ -95,21 +98,50 @@ ALWAYS_INLINE void tile_tap(vec acc[PMAX][NVMAX], const float *const *xs, const 
         for (int u = 0; u < 3; u++)
 #pragma GCC unroll 2
             for (int j = 0; j < NV; j++) part[u][j] = V_ZERO();
-        for (; ci + 4 <= icg; ci += 4) {
+        for (; ci + 4 <= n; ci += 4) {
 #pragma GCC unroll 2
             for (int j = 0; j < NV; j++) {
                 const float *w0 = wp + (size_t)ci * NB + j * VL;
-                acc[0][j] = V_FMA(V_BCAST(xs[0] + ci), V_LOAD(w0), acc[0][j]);
-                part[0][j] = V_FMA(V_BCAST(xs[0] + ci + 1), V_LOAD(w0 + NB), part[0][j]);
-                part[1][j] = V_FMA(V_BCAST(xs[0] + ci + 2), V_LOAD(w0 + 2 * NB), part[1][j]);
-                part[2][j] = V_FMA(V_BCAST(xs[0] + ci + 3), V_LOAD(w0 + 3 * NB), part[2][j]);
+                acc[0][j] = V_FMA(V_BCAST(x0 + ci), V_LOAD(w0), acc[0][j]);
+                part[0][j] = V_FMA(V_BCAST(x0 + ci + 1), V_LOAD(w0 + NB), part[0][j]);
+                part[1][j] = V_FMA(V_BCAST(x0 + ci + 2), V_LOAD(w0 + 2 * NB), part[1][j]);
+                part[2][j] = V_FMA(V_BCAST(x0 + ci + 3), V_LOAD(w0 + 3 * NB), part[2][j]);
             }
         }
 #pragma GCC unroll 2
         for (int j = 0; j < NV; j++)
             acc[0][j] = V_ADD(V_ADD(acc[0][j], part[0][j]), V_ADD(part[1][j], part[2][j]));
     }
-    for (; ci < icg; ci++) {
+    /* Pixel 3k+m reads base[k] + m*xpix: x86 addresses base + index*4 and
+     * base + index*8 directly, so 12 pixels need 4 bases and one index
+     * register instead of 12 (which would spill). */
+    const float *base[(PMAX + 2) / 3];
+#pragma GCC unroll 8
+    for (int k = 0; k < (P + 2) / 3; k++) base[k] = x0 + 3 * k * xpix + ci;
+    const float *wc = wp + (size_t)ci * NB;
+    for (; ci < n; ci++) {
+        vec wv[NVMAX];
+#pragma GCC unroll 2
+        for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wc + j * VL);
+#pragma GCC unroll 24
+        for (int p = 0; p < P; p++) {
+            vec b = V_BCAST(base[p / 3] + (p % 3) * xpix);
+#pragma GCC unroll 2
+            for (int j = 0; j < NV; j++) acc[p][j] = V_FMA(b, wv[j], acc[p][j]);
+        }
+#pragma GCC unroll 8
+        for (int k = 0; k < (P + 2) / 3; k++) base[k]++;
+        wc += NB;
+    }
+}
+
+/* One filter tap over all input channels: xs[p] points at pixel p's input
+ * for this tap (channel 0 of the group). */
+ALWAYS_INLINE void tile_tap(vec acc[PMAX][NVMAX], const float *const *xs, const float *wp,
+                            int icg, const int P, const int NV)
+{
+    const int NB = NV * VL;
+    for (int ci = 0; ci < icg; ci++) {
         vec wv[NVMAX];
 #pragma GCC unroll 2
         for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wp + (size_t)ci * NB + j * VL);
@@ -142,14 +174,17 @@ ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV, cons
 {
     vec acc[PMAX][NVMAX];
     tile_init(acc, a, P, NV);
+    /* With a->kx_merge (groups 1, dilation 1, all columns inside) a filter
+     * row's taps read kw*Cin consecutive input floats against consecutive
+     * packed weights: one dot product per filter row. One loop nest for
+     * both cases keeps the register allocation of the hot loop clean. */
+    int kx0 = a->kx_merge ? 0 : a->kx0, kx1 = a->kx_merge ? 1 : a->kx1;
+    int n = a->kx_merge ? a->kw * a->icg : a->icg;
     for (int ky = a->ky0; ky < a->ky1; ky++) {
-        for (int kx = a->kx0; kx < a->kx1; kx++) {
-            const float *xs[PMAX];
+        for (int kx = kx0; kx < kx1; kx++) {
             const float *x0 = a->x + (a->x0 + ky * a->xdy + kx * a->xdx);
-#pragma GCC unroll 24
-            for (int p = 0; p < P; p++) xs[p] = x0 + p * a->xpix;
             const float *wp = a->w + (size_t)(ky * a->kw + kx) * a->icg * NV * VL;
-            tile_tap(acc, xs, wp, a->icg, P, NV, SPLIT);
+            tile_tap_strided(acc, x0, a->xpix, wp, n, P, NV, SPLIT);
         }
     }
     tile_finish(acc, a, P, NV);
@@ -201,7 +236,7 @@ ALWAYS_INLINE void gather_body(const tile_args *a, const gather_geom *gg, const 
             }
             if (!any) continue;
             const float *wp = a->w + (size_t)(ky * s->kw + kx) * a->icg * NV * VL;
-            tile_tap(acc, xs, wp, a->icg, P, NV, 0);
+            tile_tap(acc, xs, wp, a->icg, P, NV);
         }
     }
     tile_finish(acc, a, P, NV);
@@ -360,6 +395,7 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
                         .xdy = (ptrdiff_t)s->dilation_h * s->in_w * s->in_c,
                         .xdx = (ptrdiff_t)s->dilation_w * s->in_c,
                         .kx0 = 0, .kx1 = s->kw, .kw = s->kw, .icg = p->icg,
+                        .kx_merge = s->groups == 1 && s->dilation_w == 1 && s->kw > 1,
                         .w = p->w + blk * wblk,
                         .bias = p->bias + blk * p->nb,
                         .slope = p->slope ? p->slope + blk * p->nb : NULL,
