@@ -231,6 +231,23 @@ static void user_model(const char *name)
 TEST(onnx_golden_user_facenet) { user_model("facenet"); }
 TEST(onnx_golden_user_iresnet50) { user_model("iresnet50"); }
 
+/* The fuzz seeds: tiny synthetic graphs covering the ops the faceplugin
+ * models do not (Gemm after an NCHW flatten, Shape->Reshape folding at
+ * batch 2, Expand, ReduceL2, LpNormalization, dilated and grouped Conv, Pad,
+ * Clip, SE-style broadcasting, opsets 9/11/13). */
+TEST(onnx_golden_seeds)
+{
+    static const char *seeds[] = {"conv_bn_pool", "flatten_gemm", "shape_chain", "elementwise",
+                                  "concat_lpnorm"};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        char name[64], path[128];
+        snprintf(name, sizeof name, "seed_%s", seeds[i]);
+        snprintf(path, sizeof path, "fuzz/seeds/onnx/%s.onnx", seeds[i]);
+        model_case mc = {name, path, 1};
+        golden_model(&mc, 1);
+    }
+}
+
 /* ---- parsing: op counts as listed in docs/MODELS.md --------------------------- */
 
 static int count_op(const ox_model *m, const char *op)

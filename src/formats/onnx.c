@@ -1615,7 +1615,7 @@ static pl_status op_softmax(loader *L)
         return fail(L, PL_ERR_UNSUPPORTED, "Softmax over several axes (axis %d of rank %d)", a, x->rank);
     pl_node *n;
     val X = *x;
-    if (X.layout == LAY_FLAT) {
+    if (X.layout == LAY_FLAT && a != 1) { /* softmax over C*H*W is order-free */
         int t = plain_tensor(L, x);
         if (t < 0) return L->err->code;
         val *y = out_act(L, 0, X.rank, X.dims, LAY_PLAIN);
@@ -1639,7 +1639,8 @@ static pl_status op_lpnorm(loader *L)
     if (!norm_axis(L, ax, x->rank, &a)) return L->err->code;
     pl_node *n;
     val X = *x;
-    if (X.layout == LAY_FLAT) return fail(L, PL_ERR_UNSUPPORTED, "LpNormalization of a flattened tensor");
+    /* over the flattened axis of LAY_FLAT the order does not matter */
+    if (X.layout == LAY_FLAT && a != 1) return fail(L, PL_ERR_UNSUPPORTED, "LpNormalization over the batch axis");
     TRY(unary(L, PL_OP_L2_NORMALIZE, &n));
     n->params.axis = storage_axis(&X, a);
     n->params.eps = 0; /* ONNX divides by the plain norm */

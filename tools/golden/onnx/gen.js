@@ -31,6 +31,18 @@ const MODELS = {
   facenet: 'build/onnx_user/facenet.onnx',
   iresnet50: 'build/onnx_user/iresnet50.onnx',
 };
+// The fuzz seeds (tools/golden/onnx/make_fuzz_seeds.py) double as small
+// op-coverage goldens: two synthetic inputs each, sin and cos ramps.
+const SEEDS = {
+  conv_bn_pool: [2, 6, 6], flatten_gemm: [2, 4, 4], shape_chain: [2, 3, 4],
+  elementwise: [3, 4, 4], concat_lpnorm: [2, 6, 6],
+};
+
+function writeSeedInput(name, chw) {
+  const per = chw.reduce((a, b) => a * b, 1), data = new Float32Array(2 * per);
+  for (let i = 0; i < per; i++) { data[i] = Math.sin(i * 0.7); data[per + i] = Math.cos(i * 0.3); }
+  writeNpy(path.join(OUT, `seed_${name}_in.npy`), [2, ...chw], data);
+}
 
 function halfToFloat(h) {
   const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
@@ -98,6 +110,10 @@ async function main() {
   const only = process.argv.slice(2);
   for (const [name, rel] of Object.entries(MODELS))
     if (!only.length || only.includes(name)) await runModel(name, rel);
+  for (const [name, chw] of Object.entries(SEEDS)) {
+    writeSeedInput(name, chw);
+    await runModel(`seed_${name}`, `fuzz/seeds/onnx/${name}.onnx`);
+  }
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });
