@@ -586,6 +586,92 @@ TEST(tfjs_synthetic_model_matches_plain_loops)
     keep_graph(NULL);
 }
 
+/* ---- StridedSlice: masks against hand-worked numpy results ----------------------------- */
+/* x = arange(120).reshape(2,3,4,5); one StridedSlice; returns the output
+ * (malloc'd) and its shape. */
+static float *run_slice(const int32_t *b, const int32_t *e, const int32_t *st, int n, int bm, int em,
+                        int elm, int nm, int sm, int *rank, int64_t *dims, pl_error *err)
+{
+    char json[4096];
+    snprintf(json, sizeof json,
+             "{\"modelTopology\": {\"node\": [{\"name\": \"b\", \"op\": \"Const\"}, {\"name\": \"e\", \"op\": \"Const\"},"
+             "{\"name\": \"s\", \"op\": \"Const\"}, {\"name\": \"x\", \"op\": \"Placeholder\", \"attr\": {\"shape\":"
+             "{\"shape\": {\"dim\": [{\"size\": \"2\"}, {\"size\": \"3\"}, {\"size\": \"4\"}, {\"size\": \"5\"}]}}}},"
+             "{\"name\": \"y\", \"op\": \"StridedSlice\", \"input\": [\"x\", \"b\", \"e\", \"s\"], \"attr\": {"
+             "\"begin_mask\": {\"i\": \"%d\"}, \"end_mask\": {\"i\": \"%d\"}, \"ellipsis_mask\": {\"i\": \"%d\"},"
+             "\"new_axis_mask\": {\"i\": \"%d\"}, \"shrink_axis_mask\": {\"i\": \"%d\"}}}]},"
+             "\"weightsManifest\": [{\"paths\": [], \"weights\": [{\"name\": \"b\", \"shape\": [%d], \"dtype\": \"int32\"},"
+             "{\"name\": \"e\", \"shape\": [%d], \"dtype\": \"int32\"}, {\"name\": \"s\", \"shape\": [%d], \"dtype\": \"int32\"}]}]}",
+             bm, em, elm, nm, sm, n, n, n);
+    uint8_t bin[3 * 8 * 4];
+    memcpy(bin, b, (size_t)n * 4);
+    memcpy(bin + n * 4, e, (size_t)n * 4);
+    memcpy(bin + 2 * n * 4, st, (size_t)n * 4);
+    pl_graph *g = pl_tfjs_load_memory(json, strlen(json), bin, (size_t)n * 12, "slice.json", err);
+    if (!g) return NULL;
+    float x[120];
+    for (int i = 0; i < 120; i++) x[i] = (float)i;
+    float *res = NULL;
+    pl_session *s = pl_session_new(g, 1, err);
+    int64_t xd[4] = {2, 3, 4, 5};
+    if (s && pl_session_set_input_shape(s, 0, 4, xd, err) == PL_OK) {
+        memcpy(pl_session_input(s, 0), x, sizeof x);
+        if (pl_session_run(s, err) == PL_OK) {
+            const float *y = pl_session_output(s, 0, rank, dims);
+            int64_t m = 1;
+            for (int i = 0; i < *rank; i++) m *= dims[i];
+            res = malloc((size_t)m * sizeof *res);
+            memcpy(res, y, (size_t)m * sizeof *res);
+        }
+    }
+    pl_session_free(s);
+    pl_graph_free(g);
+    return res;
+}
+
+#define X(a, b, c, d) ((float)((((a) * 3 + (b)) * 4 + (c)) * 5 + (d)))
+
+TEST(tfjs_strided_slice_masks)
+{
+    pl_error err = {0};
+    int r;
+    int64_t d[PL_MAX_RANK];
+    /* x[..., 1] -> [2,3,4] */
+    float *y = run_slice((int32_t[]){0, 1}, (int32_t[]){0, 2}, (int32_t[]){1, 1}, 2, 0, 0, 1, 0, 2, &r, d, &err);
+    CHECK_MSG(y, "%s", err.msg);
+    int ok = r == 3 && d[0] == 2 && d[1] == 3 && d[2] == 4 && y[0] == X(0, 0, 0, 1) && y[23] == X(1, 2, 3, 1);
+    free(y);
+    CHECK(ok);
+    /* x[1, ..., ::-2] -> [3,4,3], last axis 4, 2, 0 */
+    y = run_slice((int32_t[]){1, 0, 0}, (int32_t[]){2, 0, 0}, (int32_t[]){1, 1, -2}, 3, 4, 4, 2, 0, 1, &r, d, &err);
+    CHECK_MSG(y, "%s", err.msg);
+    ok = r == 3 && d[0] == 3 && d[1] == 4 && d[2] == 3 && y[0] == X(1, 0, 0, 4) && y[1] == X(1, 0, 0, 2) &&
+         y[2] == X(1, 0, 0, 0) && y[35] == X(1, 2, 3, 0);
+    free(y);
+    CHECK(ok);
+    /* x[:, newaxis, 1:3] -> [2,1,2,4,5] */
+    y = run_slice((int32_t[]){0, 0, 1}, (int32_t[]){0, 0, 3}, (int32_t[]){1, 1, 1}, 3, 1, 1, 0, 2, 0, &r, d, &err);
+    CHECK_MSG(y, "%s", err.msg);
+    ok = r == 5 && d[0] == 2 && d[1] == 1 && d[2] == 2 && d[3] == 4 && d[4] == 5 && y[0] == X(0, 1, 0, 0) &&
+         y[79] == X(1, 2, 3, 4);
+    free(y);
+    CHECK(ok);
+    /* x[-1] -> [3,4,5] = x[1] */
+    y = run_slice((int32_t[]){-1}, (int32_t[]){0}, (int32_t[]){1}, 1, 0, 0, 0, 0, 1, &r, d, &err);
+    CHECK_MSG(y, "%s", err.msg);
+    ok = r == 3 && d[0] == 3 && y[0] == X(1, 0, 0, 0) && y[59] == X(1, 2, 3, 4);
+    free(y);
+    CHECK(ok);
+    /* x[0, -2:, ..., 1:4:2] -> [2,4,2] */
+    y = run_slice((int32_t[]){0, -2, 0, 1}, (int32_t[]){1, 0, 0, 4}, (int32_t[]){1, 1, 1, 2}, 4, 0, 2, 4, 0, 1, &r, d,
+                  &err);
+    CHECK_MSG(y, "%s", err.msg);
+    ok = r == 3 && d[0] == 2 && d[1] == 4 && d[2] == 2 && y[0] == X(0, 1, 0, 1) && y[1] == X(0, 1, 0, 3) &&
+         y[15] == X(0, 2, 3, 3);
+    free(y);
+    CHECK(ok);
+}
+
 /* ---- hostile model.json ---------------------------------------------------------------- */
 /* Replace the first `from` in the synthetic json with `to`; load; expect
  * failure with `msg` in the error. */

@@ -949,7 +949,7 @@ static pl_status cv_strided_slice(loader *L, const inputs *in)
     for (int i = 0; i < n; i++) {
         if (elm >> i & 1) {
             if (seen_ellipsis++) return bad(L, PL_ERR_FORMAT, "two ellipses");
-            for (int k = R - real - axis; k > 0 && axis < R; k--) {
+            for (int k = R - real; k > 0 && axis < R; k--) {
                 if (o.rank >= PL_MAX_RANK) return bad(L, PL_ERR_UNSUPPORTED, "result rank too large");
                 src[o.rank] = axis;
                 o.d[o.rank++] = xs->d[axis++];
