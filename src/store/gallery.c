@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store.h"
+#include "store/sql.h"
 
 /* Vectors are stored as little-endian float32 and read back with memcpy. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -15,39 +15,18 @@
 #define STUDENT_COLS \
     "id, name, slug, student_code, email, gender, consent, consent_date, created"
 
-static pl_status prepare(pl_store *s, const char *sql, sqlite3_stmt **st,
-                         pl_error *err)
-{
-    if (sqlite3_prepare_v2(pl_store_db(s), sql, -1, st, NULL) != SQLITE_OK)
-        return pl_store_fail(s, err, "preparing a query");
-    return PL_OK;
-}
-
-/* Bind text, with "" meaning NULL (optional fields). */
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v && *v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, i);
-}
-
-static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t size)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
 static void read_student(sqlite3_stmt *st, pl_student *o)
 {
     memset(o, 0, sizeof *o);
     o->id = sqlite3_column_int64(st, 0);
-    copy_col(st, 1, o->name, sizeof o->name);
-    copy_col(st, 2, o->slug, sizeof o->slug);
-    copy_col(st, 3, o->code, sizeof o->code);
-    copy_col(st, 4, o->email, sizeof o->email);
-    copy_col(st, 5, o->gender, sizeof o->gender);
+    pl_sql_copy_col(st, 1, o->name, sizeof o->name);
+    pl_sql_copy_col(st, 2, o->slug, sizeof o->slug);
+    pl_sql_copy_col(st, 3, o->code, sizeof o->code);
+    pl_sql_copy_col(st, 4, o->email, sizeof o->email);
+    pl_sql_copy_col(st, 5, o->gender, sizeof o->gender);
     o->consent = sqlite3_column_int(st, 6);
-    copy_col(st, 7, o->consent_date, sizeof o->consent_date);
-    copy_col(st, 8, o->created, sizeof o->created);
+    pl_sql_copy_col(st, 7, o->consent_date, sizeof o->consent_date);
+    pl_sql_copy_col(st, 8, o->created, sizeof o->created);
 }
 
 /* ---- slugs ----------------------------------------------------------------- */
@@ -110,7 +89,7 @@ static pl_status find_by(pl_store *s, const char *sql, const char *text,
                          int64_t id, pl_student *out, int *found, pl_error *err)
 {
     sqlite3_stmt *st;
-    if (prepare(s, sql, &st, err)) return PL_ERR_DB;
+    if (pl_sql_prepare(s, sql, &st, err)) return PL_ERR_DB;
     if (text) sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
     else sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
@@ -153,7 +132,7 @@ static pl_status free_slug(pl_store *s, const char *base, char *out, size_t size
                            pl_error *err)
 {
     sqlite3_stmt *st;
-    if (prepare(s, "SELECT 1 FROM students WHERE slug = ?1", &st, err)) return PL_ERR_DB;
+    if (pl_sql_prepare(s, "SELECT 1 FROM students WHERE slug = ?1", &st, err)) return PL_ERR_DB;
     pl_status ret = PL_ERR_DB;
     for (int k = 1; k < 10000; k++) {
         if (k == 1) snprintf(out, size, "%s", base);
@@ -178,17 +157,17 @@ static pl_status insert_student(pl_store *s, const pl_student *in, int64_t *id,
     if (free_slug(s, base, slug, sizeof slug, err)) return PL_ERR_DB;
 
     sqlite3_stmt *st;
-    if (prepare(s, "INSERT INTO students(name, slug, student_code, email, gender,"
+    if (pl_sql_prepare(s, "INSERT INTO students(name, slug, student_code, email, gender,"
                    " consent, consent_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 &st, err))
         return PL_ERR_DB;
     sqlite3_bind_text(st, 1, in->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, slug, -1, SQLITE_STATIC);
-    bind_opt(st, 3, in->code);
-    bind_opt(st, 4, in->email);
-    bind_opt(st, 5, in->gender);
+    pl_sql_bind_opt(st, 3, in->code);
+    pl_sql_bind_opt(st, 4, in->email);
+    pl_sql_bind_opt(st, 5, in->gender);
     sqlite3_bind_int(st, 6, in->consent ? 1 : 0);
-    bind_opt(st, 7, in->consent_date);
+    pl_sql_bind_opt(st, 7, in->consent_date);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -230,7 +209,7 @@ pl_status pl_store_student_list(pl_store *s, pl_student **out, int *n,
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
-    if (prepare(s, "SELECT " STUDENT_COLS " FROM students ORDER BY name, id",
+    if (pl_sql_prepare(s, "SELECT " STUDENT_COLS " FROM students ORDER BY name, id",
                 &st, err))
         return PL_ERR_DB;
     int cap = 0, rc;
@@ -255,7 +234,7 @@ static pl_status run_id(pl_store *s, const char *sql, int64_t id, const char *wh
                         pl_error *err)
 {
     sqlite3_stmt *st;
-    if (prepare(s, sql, &st, err)) return PL_ERR_DB;
+    if (pl_sql_prepare(s, sql, &st, err)) return PL_ERR_DB;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -266,12 +245,12 @@ pl_status pl_store_student_set_consent(pl_store *s, int64_t id, int consent,
                                        const char *date, pl_error *err)
 {
     sqlite3_stmt *st;
-    if (prepare(s, "UPDATE students SET consent = ?2, consent_date = ?3 WHERE id = ?1",
+    if (pl_sql_prepare(s, "UPDATE students SET consent = ?2, consent_date = ?3 WHERE id = ?1",
                 &st, err))
         return PL_ERR_DB;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, consent ? 1 : 0);
-    bind_opt(st, 3, date);
+    pl_sql_bind_opt(st, 3, date);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return pl_store_fail(s, err, "setting consent");
@@ -316,7 +295,7 @@ pl_status pl_store_vacuum(pl_store *s, pl_error *err)
      * survive in neither. */
     int log = -1, done = -1;
     sqlite3_stmt *st;
-    if (prepare(s, "PRAGMA wal_checkpoint(TRUNCATE)", &st, err)) return PL_ERR_DB;
+    if (pl_sql_prepare(s, "PRAGMA wal_checkpoint(TRUNCATE)", &st, err)) return PL_ERR_DB;
     int rc = sqlite3_step(st);
     int busy = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 1;
     if (rc == SQLITE_ROW) {
@@ -347,7 +326,7 @@ pl_status pl_store_photo_find(pl_store *s, int64_t student_id, const char *sha25
                               int64_t *photo_id, pl_error *err)
 {
     sqlite3_stmt *st;
-    if (prepare(s, "SELECT id FROM photos WHERE student_id = ?1 AND sha256 = ?2",
+    if (pl_sql_prepare(s, "SELECT id FROM photos WHERE student_id = ?1 AND sha256 = ?2",
                 &st, err))
         return PL_ERR_DB;
     sqlite3_bind_int64(st, 1, student_id);
@@ -372,7 +351,7 @@ pl_status pl_store_photo_add(pl_store *s, const pl_photo_rec *p, int64_t *photo_
         return pl_fail(err, PL_ERR_ARG, "%s: photo %s: sha256 must be 64 lower-case "
                        "hex digits", pl_store_path(s), p->path ? p->path : "?");
     sqlite3_stmt *st;
-    if (prepare(s, "INSERT INTO photos(student_id, path, sha256, width, height,"
+    if (pl_sql_prepare(s, "INSERT INTO photos(student_id, path, sha256, width, height,"
                    " status, reason, crop) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
                    " ON CONFLICT(student_id, sha256) DO NOTHING", &st, err))
         return PL_ERR_DB;
@@ -382,7 +361,7 @@ pl_status pl_store_photo_add(pl_store *s, const pl_photo_rec *p, int64_t *photo_
     sqlite3_bind_int(st, 4, p->width);
     sqlite3_bind_int(st, 5, p->height);
     sqlite3_bind_text(st, 6, p->rejected ? "rejected" : "ok", -1, SQLITE_STATIC);
-    bind_opt(st, 7, p->reason);
+    pl_sql_bind_opt(st, 7, p->reason);
     if (p->crop && p->crop_len)
         sqlite3_bind_blob64(st, 8, p->crop, p->crop_len, SQLITE_STATIC);
     else
@@ -405,7 +384,7 @@ pl_status pl_store_photo_add(pl_store *s, const pl_photo_rec *p, int64_t *photo_
 static pl_status model_dim(pl_store *s, const char *model, int *dim, pl_error *err)
 {
     sqlite3_stmt *st;
-    if (prepare(s, "SELECT dim FROM embeddings WHERE model = ?1 LIMIT 1", &st, err))
+    if (pl_sql_prepare(s, "SELECT dim FROM embeddings WHERE model = ?1 LIMIT 1", &st, err))
         return PL_ERR_DB;
     sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -436,7 +415,7 @@ pl_status pl_store_embedding_add(pl_store *s, int64_t photo_id, const char *mode
         return pl_fail(err, PL_ERR_ARG, "%s: model %s has %d-value embeddings, "
                        "got %d", pl_store_path(s), model, have, dim);
     sqlite3_stmt *st;
-    if (prepare(s, "INSERT INTO embeddings(photo_id, model, dim, vector, quality)"
+    if (pl_sql_prepare(s, "INSERT INTO embeddings(photo_id, model, dim, vector, quality)"
                    " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(photo_id, model) DO"
                    " UPDATE SET dim = excluded.dim, vector = excluded.vector,"
                    " quality = excluded.quality", &st, err))
@@ -570,7 +549,7 @@ pl_status pl_store_gallery_load(pl_store *s, const char *model, pl_gallery *g,
      * while another process is enrolling. Sorted by student so that each
      * student's rows are contiguous. */
     sqlite3_stmt *st;
-    if (prepare(s, "SELECT s.id, s.name, p.id, e.dim, e.vector FROM embeddings e"
+    if (pl_sql_prepare(s, "SELECT s.id, s.name, p.id, e.dim, e.vector FROM embeddings e"
                    " JOIN photos p ON p.id = e.photo_id"
                    " JOIN students s ON s.id = p.student_id"
                    " WHERE e.model = ?1 AND p.status = 'ok'"
@@ -592,7 +571,7 @@ static pl_status count_one(pl_store *s, const char *sql, const char *model,
                            int *out, pl_error *err)
 {
     sqlite3_stmt *st;
-    if (prepare(s, sql, &st, err)) return PL_ERR_DB;
+    if (pl_sql_prepare(s, sql, &st, err)) return PL_ERR_DB;
     if (model) sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     *out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "store/schema.h"
+#include "store/sql.h"
 
 struct pl_store {
     sqlite3 *db;
@@ -373,5 +374,36 @@ pl_status pl_store_backup(pl_store *s, const char *dest, pl_error *err)
         ret = pl_fail(err, PL_ERR_IO, "%s: cannot rename the backup into place: %s",
                       dest, strerror(errno));
     if (ret) unlink(tmp);
+    return ret;
+}
+
+/* ---- statement helpers (sql.h) --------------------------------------------- */
+
+pl_status pl_sql_prepare(pl_store *s, const char *sql, sqlite3_stmt **st,
+                         pl_error *err)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return pl_store_fail(s, err, "preparing a query");
+    return PL_OK;
+}
+
+void pl_sql_bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && *v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, i);
+}
+
+void pl_sql_copy_col(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+pl_status pl_sql_run(pl_store *s, sqlite3_stmt *st, const char *what,
+                     pl_error *err)
+{
+    int rc = sqlite3_step(st);
+    pl_status ret = rc == SQLITE_DONE ? PL_OK : pl_store_fail(s, err, what);
+    sqlite3_finalize(st);
     return ret;
 }

@@ -28,6 +28,9 @@
  *   settings        key/value: calibrated thresholds per model
  *                   ("threshold.accept.<model>", "threshold.review.<model>").
  *
+ * This header: opening, transactions, settings, the gallery. Classes,
+ * sessions, faces, marks and the audit log: store/records.h.
+ *
  * Versioning: PRAGMA user_version is the schema version; application_id marks
  * the file as ours. Migration N -> N+1 runs in its own transaction; a file
  * from a newer pasalista is refused before anything is written.
