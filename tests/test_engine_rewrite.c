@@ -224,3 +224,26 @@ TEST(rewrite_removes_dead_nodes)
     CHECK(g->nodes[0].op == PL_OP_ABS);
     pl_graph_free(g);
 }
+
+TEST(rewrite_composes_clamps_after_fused_relu)
+{
+    /* faceres: conv with a fused Relu, then Minimum(6), then Maximum(0) */
+    pl_graph *g = pl_graph_new("t");
+    int64_t xd[4] = {1, 4, 4, 2}, sd[1] = {1};
+    float six = 6, zero = 0, half = 0.5f;
+    int x = h_input(g, "x", 4, xd);
+    int y = add_conv(g, x, 2, 3, 9);
+    g->nodes[g->n_nodes - 1].params.act = PL_ACT_RELU;
+    int mn, mx, mx2;
+    h_node(g, PL_OP_MINIMUM, 2, y, h_const(g, "six", 1, sd, &six), 0, 0, &mn);
+    h_node(g, PL_OP_MAXIMUM, 2, mn, h_const(g, "zero", 1, sd, &zero), 0, 0, &mx);
+    /* a lone Maximum by a scalar on the graph input becomes a CLIP */
+    h_node(g, PL_OP_MAXIMUM, 2, h_const(g, "half", 1, sd, &half), x, 0, 0, &mx2);
+    pl_graph_add_output(g, mx);
+    pl_graph_add_output(g, mx2);
+    CHECK_EQ_INT(check_rewrite(g, 4, xd), 2);
+    CHECK(g->nodes[0].op == PL_OP_CONV2D && g->nodes[0].params.act == PL_ACT_RELU6);
+    CHECK(g->nodes[1].op == PL_OP_CLIP);
+    CHECK_NEAR(g->nodes[1].params.clip.lo, 0.5, 0);
+    pl_graph_free(g);
+}

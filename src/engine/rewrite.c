@@ -185,6 +185,70 @@ static int bound_arg(rw *r, const pl_node *n, float *k)
     return -1;
 }
 
+/* The interval a clamp-like node n limits its input x to; returns x or -1. */
+static int clamp_of(rw *r, const pl_node *n, float *lo, float *hi)
+{
+    float k;
+    int x;
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    switch (n->op) {
+    case PL_OP_RELU: *lo = 0.0f; return n->inputs[0];
+    case PL_OP_RELU6: *lo = 0.0f; *hi = 6.0f; return n->inputs[0];
+    case PL_OP_CLIP: *lo = n->params.clip.lo; *hi = n->params.clip.hi; return n->inputs[0];
+    case PL_OP_MAXIMUM:
+        if ((x = bound_arg(r, n, &k)) >= 0) *lo = k;
+        return x;
+    case PL_OP_MINIMUM:
+        if ((x = bound_arg(r, n, &k)) >= 0) *hi = k;
+        return x;
+    default: return -1;
+    }
+}
+
+static int act_interval(const pl_node *p, float *lo, float *hi)
+{
+    switch (p->params.act) {
+    case PL_ACT_RELU: *lo = 0.0f; *hi = INFINITY; return 1;
+    case PL_ACT_RELU6: *lo = 0.0f; *hi = 6.0f; return 1;
+    case PL_ACT_CLIP: *lo = p->params.clip.lo; *hi = p->params.clip.hi; return 1;
+    default: return 0;
+    }
+}
+
+static float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+static void set_clamp_act(pl_node *p, float lo, float hi)
+{
+    p->params.act = PL_ACT_CLIP;
+    if (lo == 0.0f && hi == 6.0f) p->params.act = PL_ACT_RELU6;
+    if (lo == 0.0f && isinf(hi) && hi > 0) p->params.act = PL_ACT_RELU;
+    p->params.clip.lo = lo;
+    p->params.clip.hi = hi;
+}
+
+/* A clamp after a conv/fc/add that already clamps (faceres: conv+Relu,
+ * Minimum 6, Maximum 0): compose both into the producer's activation.
+ * A lone MAXIMUM/MINIMUM by a scalar becomes a CLIP the fusion pass takes. */
+static int rewrite_clamp_chain(rw *r, pl_node *n, int ni)
+{
+    float a, b, lo, hi;
+    int x = clamp_of(r, n, &a, &b);
+    if (x < 0 || n->params.act != PL_ACT_NONE || !(a <= b)) return 0;
+    if (r->ncons[x] == 1 && r->prod[x] >= 0) {
+        pl_node *p = &r->g->nodes[r->prod[x]];
+        if ((p->op == PL_OP_CONV2D || p->op == PL_OP_FULLY_CONNECTED || p->op == PL_OP_ADD) &&
+            act_interval(p, &lo, &hi)) {
+            set_clamp_act(p, clampf(lo, a, b), clampf(hi, a, b));
+            p->outputs[0] = n->outputs[0];
+            r->dead[ni] = 1;
+            return 1;
+        }
+    }
+    if (n->op == PL_OP_MAXIMUM || n->op == PL_OP_MINIMUM) return make_clip(n, x, a, b);
+    return 0;
+}
+
 static int rewrite_clip(rw *r, pl_node *n)
 {
     float k, k2;
@@ -422,13 +486,15 @@ typedef int (*rule_fn)(rw *r, pl_node *n, int ni);
 static int rule_prelu(rw *r, pl_node *n, int ni) { (void)ni; return rewrite_prelu(r, n); }
 static int rule_clip(rw *r, pl_node *n, int ni) { (void)ni; return rewrite_clip(r, n); }
 static int rule_softmax(rw *r, pl_node *n, int ni) { (void)ni; return rewrite_softmax(r, n); }
+/* After fusion: clamps left behind a producer that already clamps. */
+static int rule_clamp_chain(rw *r, pl_node *n, int ni) { return rewrite_clamp_chain(r, n, ni); }
 
 pl_status pl_graph_optimize(pl_graph *g, pl_error *err)
 {
     /* the passes in order: patterns first (they need unfused ops), then
      * folding, then fusion; each pass runs to a fixed point */
     static const rule_fn rules[] = {rule_prelu, rule_clip, rule_softmax, rewrite_fold,
-                                    rewrite_fuse_act};
+                                    rewrite_fuse_act, rule_clamp_chain, rewrite_fuse_act};
     rw r = {g, NULL, NULL, NULL};
     size_t cap = (size_t)g->n_tensors + (size_t)g->n_nodes * 4 + 16;
     r.dead = calloc((size_t)g->n_nodes + 1, 1);
