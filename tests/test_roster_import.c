@@ -14,6 +14,12 @@
 #include "test.h"
 #include "test_roster_util.h"
 
+/* x265 (behind libheif's HEIC encoder, used only to make the test photo)
+ * keeps one buffer until exit; LeakSanitizer reads this hook when the tests
+ * run under `make asan`. Our own code is not covered by it. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) { return "leak:libx265.so\n"; }
+
 /* ---- the server ---------------------------------------------------------- */
 
 static pid_t server_pid;
@@ -460,8 +466,11 @@ TEST(roster_import_cli)
     snprintf(path, sizeof path, "%s/cli.out", root);
     char *out = slurp(path);
     CHECK(out);
-    CHECK_CONTAINS(out, "downloaded                   1");
-    CHECK_CONTAINS(out, "not_public                 1");
+    char want[80];
+    snprintf(want, sizeof want, "  %-26s %5d\n", "downloaded", 1);
+    CHECK_CONTAINS(out, want);
+    snprintf(want, sizeof want, "    %-24s %5d\n", "not_public", 1);
+    CHECK_CONTAINS(out, want);
     CHECK_CONTAINS(out, "Students without a photo: 1 of 2");
     CHECK_CONTAINS(out, "import-report.csv");
     free(out);

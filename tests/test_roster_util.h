@@ -31,7 +31,7 @@ static void tmpdir_rm(const char *path)
     if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", path);
 }
 
-static int write_text(const char *path, const char *text)
+__attribute__((unused)) static int write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
     if (!f) return 0;
@@ -41,7 +41,7 @@ static int write_text(const char *path, const char *text)
 }
 
 /* A zip with members name[i] = text[i] (NULL-terminated lists). */
-static int write_zip(const char *path, const char *const *names, const char *const *texts)
+__attribute__((unused)) static int write_zip(const char *path, const char *const *names, const char *const *texts)
 {
     int e;
     unlink(path);

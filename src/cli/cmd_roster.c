@@ -72,15 +72,15 @@ static void print_summary(const pl_roster *r, const pl_import_result *res, const
     printf("\nRoster %s%s%s%s: %d students (names: \"%s\", photos: \"%s\", header row %d)\n", path,
            r->sheet[0] ? ", sheet \"" : "", r->sheet, r->sheet[0] ? "\"" : "", r->n_rows,
            r->name_header, r->photo_header, r->header_row);
-    printf("\n  %-22s %6s\n", "PHOTOS", "COUNT");
-    printf("  %-22s %6d\n", "downloaded", res->downloaded);
-    printf("  %-22s %6d\n", "skipped (already there)", res->skipped);
-    printf("  %-22s %6d\n", "failed", res->failed);
+    printf("\n  %-26s %5s\n", "PHOTOS", "COUNT");
+    printf("  %-26s %5d\n", "downloaded", res->downloaded);
+    printf("  %-26s %5d\n", "skipped (already there)", res->skipped);
+    printf("  %-26s %5d\n", "failed", res->failed);
     for (int k = 1; k < PL_REASON_COUNT; k++) {
         if (k == PL_REASON_DUPLICATE || !res->by_reason[k]) continue;
-        printf("    %-20s %6d\n", pl_import_reason_name((pl_import_reason)k), res->by_reason[k]);
+        printf("    %-24s %5d\n", pl_import_reason_name((pl_import_reason)k), res->by_reason[k]);
     }
-    if (res->duplicates) printf("  %-22s %6d\n", "duplicates (flagged)", res->duplicates);
+    if (res->duplicates) printf("  %-26s %5d\n", "duplicates (flagged)", res->duplicates);
     printf("\nStudents without a photo: %d of %d\n", res->students_without_photo, r->n_rows);
     for (int i = 0, shown = 0; i < res->n_items && shown < 50; i++) {
         const pl_import_item *it = &res->items[i];

@@ -271,10 +271,14 @@ pl_status pl_fetch_all(pl_fetch *jobs, int n, const pl_fetch_opts *o, pl_fetch_d
         int running = 0;
         curl_multi_perform(r.multi, &running);
         CURLMsg *msg;
-        int left;
+        int left, progressed = 0;
         while ((msg = curl_multi_info_read(r.multi, &left)))
-            if (msg->msg == CURLMSG_DONE) on_done(&r, msg->easy_handle, msg->data.result);
+            if (msg->msg == CURLMSG_DONE) {
+                on_done(&r, msg->easy_handle, msg->data.result);
+                progressed = 1;
+            }
         if (r.finished >= n) break;
+        if (progressed) continue; /* start the next ones now, not after a poll */
         if (wait > 200) wait = 200;
         curl_multi_poll(r.multi, NULL, 0, (int)wait, NULL);
     }
