@@ -51,6 +51,7 @@ typedef struct val {
     int layout;                /* LAY_*                                     */
     int64_t chw[3];            /* LAY_FLAT: the C, H, W that were flattened */
     int plain;                 /* cached logical-order tensor, or -1        */
+    int uses;                  /* initializers: node inputs still to read it */
 } val;
 
 typedef struct loader {
@@ -521,6 +522,7 @@ static int act_tensor(loader *L, val *v)
         if (v->tensor < 0) v->tensor = const_tensor(L, v, 0);
         return v->tensor;
     }
+    if (v->tensor < 0) fail(L, PL_ERR_FORMAT, "value '%s' has no data", v->name);
     return v->tensor;
 }
 
@@ -1887,6 +1889,37 @@ static pl_status add_initializers(loader *L, const ox_graph *og)
     return PL_OK;
 }
 
+/* Weights are converted into new arrays (OIHW -> OHWI, ...), so an
+ * initializer's own copy can go once its last reader is converted: this
+ * keeps the peak near two copies of the weights (file + graph), not three. */
+static void count_uses(loader *L, const ox_graph *og)
+{
+    for (size_t k = 0; k < og->n_nodes; k++)
+        for (size_t j = 0; j < og->nodes[k].n_inputs; j++) {
+            val *v = og->nodes[k].inputs[j].n ? find_val(L, og->nodes[k].inputs[j]) : NULL;
+            if (v && v->is_const) v->uses++;
+        }
+    for (size_t k = 0; k < og->n_outputs; k++) { /* never release an output */
+        val *v = find_val(L, og->outputs[k].name);
+        if (v) v->uses = -1;
+    }
+}
+
+static void release_inputs(loader *L, const ox_node *n)
+{
+    for (size_t j = 0; j < n->n_inputs; j++) {
+        val *v = n->inputs[j].n ? find_val(L, n->inputs[j]) : NULL;
+        if (v && v->is_const && v->uses > 0 && --v->uses == 0 && numel(v->rank, v->dims) > 4096) {
+            free(v->f);
+            free(v->i);
+            v->f = NULL;
+            v->i = NULL;
+            v->is_const = 0; /* a stray later reader now fails cleanly */
+            v->tensor = -1;
+        }
+    }
+}
+
 /* ---- entry points --------------------------------------------------------------------------- */
 
 pl_graph *pl_onnx_load_memory(const uint8_t *data, size_t len, const char *name, pl_error *err)
@@ -1908,7 +1941,11 @@ pl_graph *pl_onnx_load_memory(const uint8_t *data, size_t len, const char *name,
     if (!st) st = add_initializers(&L, &m.graph);
     if (!st) st = add_inputs(&L, &m.graph);
     if (!st && L.g->n_inputs == 0) st = fail(&L, PL_ERR_FORMAT, "the graph has no float input");
-    for (size_t k = 0; !st && k < m.graph.n_nodes; k++) st = convert_node(&L, &m.graph.nodes[k], k);
+    if (!st) count_uses(&L, &m.graph);
+    for (size_t k = 0; !st && k < m.graph.n_nodes; k++) {
+        st = convert_node(&L, &m.graph.nodes[k], k);
+        if (!st) release_inputs(&L, &m.graph.nodes[k]);
+    }
     if (!st) st = add_outputs(&L, &m.graph);
     if (!st && m.graph.n_outputs == 0) st = fail(&L, PL_ERR_FORMAT, "the graph has no output");
     if (!st) st = pl_graph_validate(L.g, L.err);
