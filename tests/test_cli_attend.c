@@ -203,6 +203,26 @@ TEST(kill_9_during_enroll_loses_nothing_committed)
     sqlite3_close(h);
 }
 
+TEST(enroll_reads_the_roster_import_layout)
+{
+    setup();
+    char faces[512], db[512];
+    snprintf(faces, sizeof faces, "%s/faces/identities", test_shared_dir());
+    snprintf(db, sizeof db, "%s/r.db", tmp);
+    /* As `roster import` writes it: ASCII folders, full names in roster.csv. */
+    CHECK(run("mkdir -p %s/imported/Maria_Jose_Nunez %s/imported/Nadie && cp %s/lisa_kudrow/1.jpg "
+              "%s/imported/Maria_Jose_Nunez/1.jpg && printf 'folder,name,student_id,email,gender,photos\n"
+              "Maria_Jose_Nunez,María José Núñez,A-17,mj@example.org,F,1\nNadie,Nadie Sinfoto,A-18,,,0\n' "
+              "> %s/imported/roster.csv",
+              tmp, tmp, faces, tmp, tmp) == 0);
+    int rc = run("%s enroll %s/imported --db %s --quiet", cli(), tmp, db);
+    CHECK_EQ_INT(rc, 1); /* Nadie has no photo */
+    CHECK_CONTAINS(out, "Nadie Sinfoto");
+    CHECK_EQ_INT(count(db, "SELECT count(*) FROM students WHERE name = 'María José Núñez' AND student_code = 'A-17'"),
+                 1);
+    CHECK_EQ_INT(count(db, "SELECT count(*) FROM students"), 1);
+}
+
 TEST(zz_cleanup)
 {
     if (tmp[0]) run("rm -rf %s", tmp);

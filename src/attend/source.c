@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "attend/attend.h"
+#include "roster/roster.h"
 #include "util/fs.h"
 
 static const char *const photo_exts[] = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif",
@@ -162,6 +163,59 @@ static pl_status scan_student_dir(const char *dir, const char *student, photo_li
     return st;
 }
 
+/* The folder written by `roster import`: roster.csv names each student's
+ * folder (folder,name,student_id,email,gender,photos). */
+static int column(const pl_sheet *sh, const char *name)
+{
+    if (sh->n_rows == 0) return -1;
+    const pl_trow *h = &sh->rows[0];
+    for (int c = 0; c < h->n; c++)
+        if (h->cells[c].text && !strcmp(h->cells[c].text, name)) return c;
+    return -1;
+}
+
+static const char *cell_text(const pl_trow *r, int c)
+{
+    return c >= 0 && c < r->n && r->cells[c].text ? r->cells[c].text : "";
+}
+
+static pl_status scan_roster_folder(const char *source, const char *csv_path, photo_list *list,
+                                    pl_error *err)
+{
+    uint8_t *data;
+    size_t len;
+    pl_status st = pl_read_file(csv_path, (size_t)16 << 20, &data, &len, err);
+    if (st != PL_OK) return st;
+    pl_book book = {0};
+    st = pl_csv_read_mem(data, len, csv_path, &book, err);
+    free(data);
+    if (st != PL_OK) return st;
+    const pl_sheet *sh = &book.sheets[0];
+    int c_folder = column(sh, "folder"), c_name = column(sh, "name"), c_id = column(sh, "student_id"),
+        c_email = column(sh, "email"), c_gender = column(sh, "gender");
+    if (c_folder < 0 || c_name < 0)
+        st = pl_fail(err, PL_ERR_FORMAT, "%s: needs 'folder' and 'name' columns", csv_path);
+    for (int r = 1; r < sh->n_rows && st == PL_OK; r++) {
+        const pl_trow *row = &sh->rows[r];
+        const char *folder = cell_text(row, c_folder), *name = cell_text(row, c_name);
+        char dir[4096];
+        /* The folder must be a plain name inside the source: roster.csv
+         * is a file a person may have edited. */
+        if (!*folder || strchr(folder, '/') || !strcmp(folder, "..") || !strcmp(folder, ".") || !*name) continue;
+        pl_path_join(dir, sizeof dir, source, folder);
+        int first = list->n;
+        if (pl_is_dir(dir)) st = scan_student_dir(dir, name, list, err);
+        else if (!push_photo(list, name, "")) st = pl_fail(err, PL_ERR_NOMEM, "out of memory");
+        for (int k = first; k < list->n && st == PL_OK; k++) {
+            snprintf(list->v[k].code, sizeof list->v[k].code, "%s", cell_text(row, c_id));
+            snprintf(list->v[k].email, sizeof list->v[k].email, "%s", cell_text(row, c_email));
+            snprintf(list->v[k].gender, sizeof list->v[k].gender, "%s", cell_text(row, c_gender));
+        }
+    }
+    pl_book_free(&book);
+    return st;
+}
+
 pl_status pl_source_scan(const char *source, pl_source_photo **photos, int *n, pl_error *err)
 {
     *photos = NULL;
@@ -174,11 +228,19 @@ pl_status pl_source_scan(const char *source, pl_source_photo **photos, int *n, p
                        source);
     }
     photo_list list = {0};
-    char **dirs;
-    int n_dirs;
-    pl_status st = list_dir(source, 1, &dirs, &n_dirs, err);
-    if (st != PL_OK) return st;
-    if (n_dirs > 0) {
+    char **dirs = NULL;
+    int n_dirs = 0;
+    char csv[4096];
+    pl_path_join(csv, sizeof csv, source, "roster.csv");
+    pl_status st = pl_file_exists(csv) ? scan_roster_folder(source, csv, &list, err)
+                                       : list_dir(source, 1, &dirs, &n_dirs, err);
+    if (st != PL_OK) {
+        free(list.v);
+        return st;
+    }
+    if (list.n > 0) {
+        /* roster.csv listed the students */
+    } else if (n_dirs > 0) {
         for (int i = 0; i < n_dirs && st == PL_OK; i++) {
             char dir[4096];
             pl_path_join(dir, sizeof dir, source, dirs[i]);
