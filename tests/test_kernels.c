@@ -352,3 +352,64 @@ TEST(conv_plan_threads_share_one_plan)
     pl_conv_plan_free(p);
     free(x), free(w), free(y1), free(y2);
 }
+
+/* ---- pooling --------------------------------------------------------------- */
+
+static void check_pool(const pl_pool_shape *s, pl_act act, const char *level)
+{
+    size_t nx = (size_t)s->n * s->in_h * s->in_w * s->c;
+    size_t ny = (size_t)s->n * s->out_h * s->out_w * s->c;
+    float *x = rand_buf(nx), *yr = malloc(ny * sizeof *yr), *yf = malloc(ny * sizeof *yf);
+    pl_epilogue ep = {.act = act, .alpha = 0.1f, .lo = -0.2f, .hi = 0.3f};
+    pl_pool_ref(s, x, &ep, yr, 0, s->out_h);
+    int mid = s->out_h / 2;
+    pl_pool_run(s, x, &ep, yf, 0, mid);
+    pl_pool_run(s, x, &ep, yf, mid, s->out_h);
+    for (size_t i = 0; i < ny; i++)
+        CHECK_MSG(fabsf(yf[i] - yr[i]) <= 1e-6f * (1 + fabsf(yr[i])),
+                  "%s pool %s %dx%d s%d c%d: [%zu] %g vs %g", level, s->is_max ? "max" : "avg",
+                  s->kh, s->kw, s->stride_h, s->c, i, yf[i], yr[i]);
+    free(x), free(yr), free(yf);
+}
+
+static void check_all_pools(const char *level)
+{
+    if (!use_level(level)) {
+        use_level("avx512");
+        SKIP("this CPU has no %s", level);
+    }
+    /* n ih iw c oh ow kh kw sh sw pt pl max incl */
+    static const pl_pool_shape shapes[] = {
+        {1, 12, 11, 10, 6, 6, 2, 2, 2, 2, 0, 0, 1, 0},   /* MTCNN 2x2 s2, odd width (ceil) */
+        {1, 23, 23, 28, 11, 11, 3, 3, 2, 2, 0, 0, 1, 0}, /* 3x3 s2 */
+        {2, 9, 8, 37, 5, 4, 3, 3, 2, 2, 1, 1, 1, 0},     /* padded max, odd C */
+        {1, 9, 8, 37, 5, 4, 3, 3, 2, 2, 1, 1, 0, 0},     /* padded avg, count valid */
+        {1, 9, 8, 37, 5, 4, 3, 3, 2, 2, 1, 1, 0, 1},     /* padded avg, count pad */
+        {1, 7, 7, 512, 1, 1, 7, 7, 1, 1, 0, 0, 0, 0},    /* global average */
+        {1, 3, 3, 5, 3, 3, 5, 5, 1, 1, 2, 2, 1, 0},      /* window wider than input */
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int a = 0; a < 8; a++) check_pool(&shapes[i], acts[a], level);
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
+
+TEST(pool_avx512_matches_ref) { check_all_pools("avx512"); }
+TEST(pool_avx2_matches_ref) { check_all_pools("avx2"); }
+TEST(pool_generic_is_ref) { check_all_pools("generic"); }
+
+TEST(pool_ref_known)
+{
+    float x[2 * 2 * 2] = {1, -1, 2, -2, 3, -3, 4, -4}; /* 2x2, C=2 */
+    pl_pool_shape mx = {1, 2, 2, 2, 1, 1, 2, 2, 2, 2, 0, 0, 1, 0};
+    float y[2];
+    pl_pool_ref(&mx, x, NULL, y, 0, 1);
+    CHECK_NEAR(y[0], 4, 0);
+    CHECK_NEAR(y[1], -1, 0);
+    pl_pool_shape av = {1, 2, 2, 2, 1, 1, 3, 3, 1, 1, 1, 1, 0, 1}; /* pad counted: /9 */
+    pl_pool_ref(&av, x, NULL, y, 0, 1);
+    CHECK_NEAR(y[0], 10.0 / 9, 1e-6);
+    av.count_include_pad = 0;
+    pl_pool_ref(&av, x, NULL, y, 0, 1);
+    CHECK_NEAR(y[1], -10.0 / 4, 1e-6);
+}

@@ -68,6 +68,27 @@ void pl_fc_plan_run(const pl_fc_plan *p, int m, const float *x, float *y,
                     int m_begin, int m_end);
 const char *pl_fc_plan_name(const pl_fc_plan *p); /* "avx512-fc", ...  */
 
+/* Max / average pooling, NHWC. Windows are clipped to the input (padding
+ * never wins a max and is not counted in an average unless
+ * count_include_pad); a window with no input pixel gives -inf (max) or 0
+ * (avg) before the activation. Global pooling: kh = in_h, kw = in_w,
+ * strides 1, no padding. Computes output rows [row_begin, row_end) of
+ * every batch item, like the convolutions. */
+typedef struct pl_pool_shape {
+    int n, in_h, in_w, c;
+    int out_h, out_w;
+    int kh, kw, stride_h, stride_w;
+    int pad_top, pad_left;
+    int is_max;
+    int count_include_pad;
+} pl_pool_shape;
+void pl_pool_ref(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
+                 int row_begin, int row_end);
+/* The same with AVX2/AVX-512 when the CPU has them (no plan needed:
+ * nothing to repack); thread-safe. */
+void pl_pool_run(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
+                 int row_begin, int row_end);
+
 /* CPU features, detected once. */
 typedef struct pl_cpu {
     int avx2_fma;

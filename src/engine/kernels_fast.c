@@ -229,3 +229,19 @@ void pl_fc_plan_run(const pl_fc_plan *p, int m, const float *x, float *y,
     if (m_begin >= m_end) return;
     p->run(p, m, x, y, m_begin, m_end);
 }
+
+/* ---- pooling --------------------------------------------------------------- */
+
+void pl_pool_run(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
+                 int row_begin, int row_end)
+{
+    if (row_begin < 0) row_begin = 0;
+    if (row_end > s->out_h) row_end = s->out_h;
+    if (row_begin >= row_end) return;
+    int vl = vector_width();
+    /* The SIMD epilogue reads PReLU slopes a whole vector at a time, past
+     * the caller's C floats: leave that rare case to the reference. */
+    if (!vl || (ep && ep->act == PL_ACT_PRELU)) pl_pool_ref(s, x, ep, y, row_begin, row_end);
+    else if (vl == PL_VL_AVX512) pl_pool_avx512(s, x, ep, y, row_begin, row_end);
+    else pl_pool_avx2(s, x, ep, y, row_begin, row_end);
+}

@@ -58,5 +58,9 @@ void pl_fc_avx2(const pl_fc_plan *p, int m, const float *x, float *y, int m0, in
 void pl_conv_dense_avx512(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_conv_dw_avx512(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_fc_avx512(const pl_fc_plan *p, int m, const float *x, float *y, int m0, int m1);
+void pl_pool_avx2(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
+                  int r0, int r1);
+void pl_pool_avx512(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
+                    int r0, int r1);
 
 #endif

@@ -82,3 +82,43 @@ void pl_fc_ref(int m, int n, int k, const float *x, const float *w,
         }
     }
 }
+
+/* The window of output (oy, ox) clipped to the input: [*y0, *y1) x [*x0, *x1). */
+static void pool_window(const pl_pool_shape *s, int oy, int ox, int *y0, int *y1, int *x0,
+                        int *x1)
+{
+    int ty = oy * s->stride_h - s->pad_top, tx = ox * s->stride_w - s->pad_left;
+    *y0 = ty < 0 ? 0 : ty;
+    *y1 = ty + s->kh > s->in_h ? s->in_h : ty + s->kh;
+    *x0 = tx < 0 ? 0 : tx;
+    *x1 = tx + s->kw > s->in_w ? s->in_w : tx + s->kw;
+}
+
+void pl_pool_ref(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
+                 int row_begin, int row_end)
+{
+    int C = s->c;
+    for (int b = 0; b < s->n; b++) {
+        const float *xb = x + (size_t)b * s->in_h * s->in_w * C;
+        for (int oy = row_begin; oy < row_end; oy++) {
+            for (int ox = 0; ox < s->out_w; ox++) {
+                float *yp = y + (((size_t)b * s->out_h + oy) * s->out_w + ox) * C;
+                int y0, y1, x0, x1;
+                pool_window(s, oy, ox, &y0, &y1, &x0, &x1);
+                int count = (y1 > y0 && x1 > x0) ? (y1 - y0) * (x1 - x0) : 0;
+                if (s->count_include_pad) count = s->kh * s->kw;
+                for (int c = 0; c < C; c++) {
+                    float v = s->is_max ? -INFINITY : 0.0f;
+                    for (int iy = y0; iy < y1; iy++)
+                        for (int ix = x0; ix < x1; ix++) {
+                            float e = xb[((size_t)iy * s->in_w + ix) * C + c];
+                            if (s->is_max) v = e > v ? e : v;
+                            else v += e;
+                        }
+                    if (!s->is_max) v *= count > 0 ? 1.0f / (float)count : 0.0f;
+                    yp[c] = pl_apply_act(v, ep, c);
+                }
+            }
+        }
+    }
+}

@@ -16,6 +16,7 @@
  * are done one at a time with the taps clipped, so the tiles need no
  * padding copies and no scratch.
  */
+#include <math.h>
 #include <stddef.h>
 
 #include "engine/kernels_fast.h"
@@ -565,5 +566,46 @@ void SUFFIX(pl_fc)(const pl_fc_plan *p, int m, const float *x, float *y, int m0,
             .nvalid = p->n - ch < p->nb ? p->n - ch : p->nb};
         if (m == 1) (p->nv == 2 ? SUFFIX(gemv_2) : SUFFIX(gemv_1))(&a);
         else SUFFIX(tile_run)(&a, m1 - m0, p->nv);
+    }
+}
+
+/* ---- max / average pooling: channel vectors, windows clipped ------------- */
+
+ALWAYS_INLINE vec pool_load(const float *p, int n) { return n == VL ? V_LOAD(p) : V_LOAD_PART(p, n); }
+
+void SUFFIX(pl_pool)(const pl_pool_shape *s, const float *x, const pl_epilogue *ep_in, float *y,
+                     int r0, int r1)
+{
+    static const pl_epilogue none = {PL_ACT_NONE, 0, 0, 0, NULL};
+    const pl_epilogue *ep = ep_in ? ep_in : &none;
+    const int C = s->c;
+    for (int b = 0; b < s->n; b++) {
+        const float *xb = x + (size_t)b * s->in_h * s->in_w * C;
+        for (int oy = r0; oy < r1; oy++) {
+            int ty = oy * s->stride_h - s->pad_top;
+            int y0 = ty < 0 ? 0 : ty, y1 = ty + s->kh > s->in_h ? s->in_h : ty + s->kh;
+            for (int ox = 0; ox < s->out_w; ox++) {
+                int tx = ox * s->stride_w - s->pad_left;
+                int x0 = tx < 0 ? 0 : tx, x1 = tx + s->kw > s->in_w ? s->in_w : tx + s->kw;
+                int count = (y1 > y0 && x1 > x0) ? (y1 - y0) * (x1 - x0) : 0;
+                if (s->count_include_pad) count = s->kh * s->kw;
+                vec scale = V_SET1(count > 0 ? 1.0f / (float)count : 0.0f);
+                float *yp = y + (((size_t)b * s->out_h + oy) * s->out_w + ox) * C;
+                for (int c = 0; c < C; c += VL) {
+                    int n = C - c < VL ? C - c : VL;
+                    vec acc = s->is_max ? V_SET1(-INFINITY) : V_ZERO();
+                    for (int iy = y0; iy < y1; iy++) {
+                        const float *xr = xb + ((size_t)iy * s->in_w) * C + c;
+                        for (int ix = x0; ix < x1; ix++) {
+                            vec v = pool_load(xr + (size_t)ix * C, n);
+                            acc = s->is_max ? V_MAX(acc, v) : V_ADD(acc, v);
+                        }
+                    }
+                    if (!s->is_max) acc = V_MUL(acc, scale);
+                    if (ep->act != PL_ACT_NONE) acc = act_vec(acc, ep, NULL);
+                    store_pixel(yp + c, &acc, 1, n, ep, c);
+                }
+            }
+        }
     }
 }
