@@ -850,6 +850,8 @@ TEST(text_accents_render)
     CHECK_MSG(pl_font_covers(font, name, &miss), "no glyph for U+%04X", miss);
     CHECK(pl_font_covers(font, "Łódź Ørsted Ñandú ÇÃÕ", NULL));
     CHECK(!pl_font_covers(font, "\xF0\x9F\x82\xA1 \xE2\xBF\xB0", &miss)); /* playing card, ideographic */
+    CHECK(!pl_font_covers(font, "Mar\xED" "a", &miss)); /* Latin-1, not UTF-8 */
+    CHECK_EQ_INT(miss, 0xFFFD);
     pl_text_size ta, tb;
     CHECK(pl_font_measure(font, name, &ta, &e) == PL_OK);
     CHECK(pl_font_measure(font, ascii, &tb, &e) == PL_OK);

@@ -82,8 +82,10 @@ int pl_font_covers(pl_font *font, const char *utf8, uint32_t *missing)
     if (!font || !utf8) return 0;
     const char *s = utf8;
     uint32_t cp;
-    while ((cp = utf8_next(&s)) != 0) {
-        if (FT_Get_Char_Index(font->face, cp) == 0) {
+    for (const char *at = s; (cp = utf8_next(&s)) != 0; at = s) {
+        /* U+FFFD that was not written as such is a decoding error. */
+        int bad = cp == 0xFFFD && memcmp(at, "\xEF\xBF\xBD", 3) != 0;
+        if (bad || FT_Get_Char_Index(font->face, cp) == 0) {
             if (missing) *missing = cp;
             return 0;
         }
