@@ -298,6 +298,51 @@ static double time_level(row *r, const char *level, char *kname, size_t kn)
     return t;
 }
 
+/* ---- pooling: reference vs pl_pool_run at each level ---------------------- */
+
+typedef struct pool_job {
+    pl_pool_shape s;
+    float *x, *y;
+    int fast;
+} pool_job;
+
+static void run_pool(void *arg)
+{
+    pool_job *j = arg;
+    pl_epilogue ep = {.act = PL_ACT_NONE};
+    if (j->fast) pl_pool_run(&j->s, j->x, &ep, j->y, 0, j->s.out_h);
+    else pl_pool_ref(&j->s, j->x, &ep, j->y, 0, j->s.out_h);
+}
+
+static void bench_pools(const pl_cpu *c)
+{
+    static const struct { const char *name; pl_pool_shape s; } pools[] = {
+        {"max 2x2 s2 640x480x10 (pnet)", {1, 640, 480, 10, 320, 240, 2, 2, 2, 2, 0, 0, 1, 0}},
+        {"max 3x3 s2 75x75x32 (dlib)", {1, 75, 75, 32, 37, 37, 3, 3, 2, 2, 0, 0, 1, 0}},
+        {"avg global 7x7x512", {1, 7, 7, 512, 1, 1, 7, 7, 1, 1, 0, 0, 0, 0}},
+    };
+    printf("\n%-30s | %10s | %10s | %10s\n", "pooling", "ref", "avx2", "avx512");
+    for (size_t i = 0; i < sizeof pools / sizeof pools[0]; i++) {
+        pool_job j = {.s = pools[i].s};
+        j.x = rnd((size_t)j.s.in_h * j.s.in_w * j.s.c);
+        j.y = malloc((size_t)j.s.out_h * j.s.out_w * j.s.c * sizeof(float));
+        double t[3] = {0, 0, 0};
+        t[0] = time_it(run_pool, &j);
+        j.fast = 1;
+        const char *lv[2] = {"avx2", "avx512"};
+        int have[2] = {c->avx2_fma, c->avx512f};
+        for (int l = 0; l < 2; l++) {
+            if (!have[l]) continue;
+            setenv("PL_CPU", lv[l], 1);
+            pl_cpu_reload();
+            t[l + 1] = time_it(run_pool, &j);
+        }
+        printf("%-30s | %7.3f ms | %7.3f ms | %7.3f ms\n", pools[i].name, t[0] * 1e3, t[1] * 1e3,
+               t[2] * 1e3);
+        free(j.x), free(j.y);
+    }
+}
+
 static void cpu_model(char *buf, size_t n)
 {
     snprintf(buf, n, "unknown CPU");
@@ -376,6 +421,7 @@ int main(int argc, char **argv)
                p5 > 0 ? 100 * GF(td) / p5 : 0);
         fflush(stdout);
     }
+    bench_pools(&cpu);
     for (int i = 0; i < 8; i++) {
         dnnl_conv_free(&L[i].dn);
         if (i != 2) free(L[i].x);
