@@ -67,7 +67,10 @@ typedef struct loader {
     const ox_node *node;       /* node being converted, for messages        */
     char node_label[200];
     int seq;                   /* for unique helper-tensor names            */
+    int64_t const_limit;       /* largest constant alloc_const makes         */
 } loader;
+
+#define ONNX_MAX_FOLD ((int64_t)1 << 24)
 
 /* ---- messages -------------------------------------------------------------- */
 
@@ -272,6 +275,11 @@ static double cval(const val *v, int64_t k) { return v->is_int ? (double)v->i[k]
 static pl_status alloc_const(loader *L, val *v, int is_int, int rank, const int64_t *dims)
 {
     int64_t n = numel(rank, dims);
+    /* folded constants are not backed by bytes in the file: cap them so a
+     * tiny hostile file cannot ask for gigabytes (ConstantOfShape, Expand) */
+    if (n > L->const_limit)
+        return fail(L, PL_ERR_UNSUPPORTED, "a computed constant of %lld elements (at most %lld)",
+                    (long long)n, (long long)L->const_limit);
     v->is_const = 1;
     v->is_int = is_int;
     v->rank = rank;
@@ -322,11 +330,19 @@ static pl_status tensor_to_val(loader *L, const ox_tensor *t, val *v)
     case OX_INT8: case OX_UINT8: case OX_BOOL: is_int = 1; esize = 1; break;
     default: return fail(L, PL_ERR_UNSUPPORTED, "%s: data type %d is not supported", what, dt);
     }
-    TRY(alloc_const(L, v, is_int, t->rank, t->dims));
+    size_t have = dt == OX_FLOAT ? t->nf : dt == OX_DOUBLE ? t->nd : dt == OX_INT64 ? t->ni64 : t->ni32;
+    if (t->raw.n && t->raw.n != (size_t)n * esize)
+        return fail(L, PL_ERR_FORMAT, "%s: raw_data has %zu bytes, expected %lld", what,
+                    t->raw.n, (long long)n * (long long)esize);
+    if (!t->raw.n && have != (size_t)n)
+        return fail(L, PL_ERR_FORMAT, "%s: has %zu values, expected %lld", what, have, (long long)n);
+    /* the data is in the file, so any size the file holds is fine */
+    int64_t limit = L->const_limit;
+    L->const_limit = ONNX_MAX_NUMEL;
+    pl_status st = alloc_const(L, v, is_int, t->rank, t->dims);
+    L->const_limit = limit;
+    TRY(st);
     if (t->raw.n) {
-        if (t->raw.n != (size_t)n * esize)
-            return fail(L, PL_ERR_FORMAT, "%s: raw_data has %zu bytes, expected %lld", what,
-                        t->raw.n, (long long)n * (long long)esize);
         for (int64_t k = 0; k < n; k++) {
             const char *p = t->raw.p + (size_t)k * esize;
             uint32_t u;
@@ -348,9 +364,6 @@ static pl_status tensor_to_val(loader *L, const ox_tensor *t, val *v)
         }
         return PL_OK;
     }
-    size_t have = dt == OX_FLOAT ? t->nf : dt == OX_DOUBLE ? t->nd : dt == OX_INT64 ? t->ni64 : t->ni32;
-    if (have != (size_t)n)
-        return fail(L, PL_ERR_FORMAT, "%s: has %zu values, expected %lld", what, have, (long long)n);
     for (int64_t k = 0; k < n; k++) {
         switch (dt) {
         case OX_FLOAT: v->f[k] = t->f[k]; break;
@@ -566,6 +579,11 @@ static int nhwc_tensor(loader *L, val *v)
 /* A new activation value for output k, stored in `layout`. */
 static val *out_act(loader *L, size_t k, int rank, const int64_t *dims, int layout)
 {
+    for (int d = 0; d < rank; d++)
+        if (dims[d] < 1) {
+            fail(L, PL_ERR_UNSUPPORTED, "output %zu would be empty (dim %d is %lld)", k, d, (long long)dims[d]);
+            return NULL;
+        }
     val *v = out_val(L, k, rank, dims);
     if (!v) return NULL;
     v->layout = layout;
@@ -586,7 +604,11 @@ static pl_status alias(loader *L, const val *in, size_t k)
     v->f = NULL;
     v->i = NULL;
     if (in->is_const) {
-        TRY(alloc_const(L, v, in->is_int, in->rank, in->dims));
+        int64_t limit = L->const_limit; /* a copy is no bigger than its source */
+        L->const_limit = ONNX_MAX_NUMEL;
+        pl_status st = alloc_const(L, v, in->is_int, in->rank, in->dims);
+        L->const_limit = limit;
+        TRY(st);
         size_t n = (size_t)numel(in->rank, in->dims);
         if (in->is_int) memcpy(v->i, in->i, n * sizeof *v->i);
         else memcpy(v->f, in->f, n * sizeof *v->f);
@@ -1931,6 +1953,7 @@ pl_graph *pl_onnx_load_memory(const uint8_t *data, size_t len, const char *name,
     memset(&L, 0, sizeof L);
     L.file = file;
     L.err = err;
+    L.const_limit = ONNX_MAX_FOLD;
     L.m = &m;
     L.opset = (int)(m.opset > 0 && m.opset < 1000 ? m.opset : 0);
     if (!st && (m.opset < 1 || m.opset > 22))
