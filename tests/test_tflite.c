@@ -606,40 +606,53 @@ TEST(tflite_hostile_byte_flips)
     free(data);
 }
 
-/* The synthetic model (tools/golden/tflite/synth.js, also the fuzz seed):
- * float16 DEQUANTIZE, depthwise x2, average pool with SAME borders, PAD,
- * MEAN, FC + RELU_N1_TO_1, SOFTMAX, CONCAT, RESHAPE, MUL against wasm TFLite. */
-static void golden_synth(pl_kernel_mode mode)
+/* The synthetic models (tools/golden/tflite/synth.js, also the fuzz seeds)
+ * against wasm TFLite. synth: float16 DEQUANTIZE, depthwise x2, average
+ * pool with SAME borders, PAD, MEAN, FC + RELU_N1_TO_1, SOFTMAX, CONCAT,
+ * RESHAPE, MUL. synth2: dilated conv, LEAKY_RELU, PRELU, MAX_POOL + RELU6,
+ * TRANSPOSE, PADV2, ABS, SQRT, LOGISTIC, SQUARED_DIFFERENCE, MAXIMUM,
+ * MINIMUM, RSQRT, LOG, TANH, SUM, REDUCE_MAX, EXP, DIV, SUB, RELU6, RESHAPE
+ * by options, L2_NORMALIZATION, POW. */
+static void golden_synth(const char *stem, int n_nodes, pl_kernel_mode mode)
 {
     pl_error err = {0};
     npy in, want;
-    CHECK(npy_load("synth_in.npy", &in));
-    CHECK(npy_load("synth_out0.npy", &want));
-    pl_graph *g = load_graph("fuzz/seeds/tflite/synth.tflite", &err);
+    char file[64], path[128], what[64];
+    snprintf(file, sizeof file, "%s_in.npy", stem);
+    CHECK(npy_load(file, &in));
+    snprintf(file, sizeof file, "%s_out0.npy", stem);
+    CHECK(npy_load(file, &want));
+    snprintf(path, sizeof path, "fuzz/seeds/tflite/%s.tflite", stem);
+    pl_graph *g = load_graph(path, &err);
     CHECK_MSG(g, "%s", err.msg);
-    if (!optimize_graphs) CHECK_EQ_INT(g->n_nodes, 11); /* DEQUANTIZE folded, pool RELU split */
+    if (!optimize_graphs) CHECK_EQ_INT(g->n_nodes, n_nodes);
     pl_session *s = session_for(g, mode, in.dims);
     run_session(s, in.data, in.n);
     int rank;
     int64_t dims[PL_MAX_RANK];
     const float *y = pl_session_output(s, 0, &rank, dims);
-    CHECK_EQ_INT(rank, 3);
-    CHECK_EQ_INT(dims[1], 2);
-    CHECK_EQ_INT(dims[2], 5);
-    check_close(mode ? "synth ref" : "synth fast", y, want.data, want.n);
+    CHECK_EQ_INT(rank, want.rank);
+    for (int d = 0; d < rank; d++) CHECK_EQ_INT(dims[d], want.dims[d]);
+    snprintf(what, sizeof what, "%s %s%s", stem, mode ? "ref" : "fast", optimize_graphs ? " opt" : "");
+    check_close(what, y, want.data, want.n);
     pl_session_free(s);
     pl_graph_free(g);
     free(in.data);
     free(want.data);
 }
 
-TEST(tflite_synth_golden) { optimize_graphs = 0; golden_synth(PL_KERNELS_FAST); }
-TEST(tflite_synth_golden_ref) { optimize_graphs = 0; golden_synth(PL_KERNELS_REFERENCE); }
+/* synth: DEQUANTIZE folded into a constant, the pool's RELU split off. */
+TEST(tflite_synth_golden) { optimize_graphs = 0; golden_synth("synth", 11, PL_KERNELS_FAST); }
+TEST(tflite_synth_golden_ref) { optimize_graphs = 0; golden_synth("synth", 11, PL_KERNELS_REFERENCE); }
+/* synth2: 25 operators, the max pool's RELU6 split off. */
+TEST(tflite_synth2_golden) { optimize_graphs = 0; golden_synth("synth2", 26, PL_KERNELS_FAST); }
+TEST(tflite_synth2_golden_ref) { optimize_graphs = 0; golden_synth("synth2", 26, PL_KERNELS_REFERENCE); }
 
 /* The same goldens after pl_graph_optimize (the product's path). */
 TEST(tflite_rnet_golden_opt) { optimize_graphs = 1; golden_small("rnet.tflite", "rnet", 2, PL_KERNELS_FAST); optimize_graphs = 0; }
 TEST(tflite_onet_golden_opt) { optimize_graphs = 1; golden_small("onet.tflite", "onet", 3, PL_KERNELS_FAST); optimize_graphs = 0; }
 TEST(tflite_mobilefacenet_golden_opt) { optimize_graphs = 1; golden_mfn(PL_KERNELS_FAST); optimize_graphs = 0; }
 TEST(tflite_pnet_golden_opt) { optimize_graphs = 1; golden_pnet(PL_KERNELS_FAST, 1); optimize_graphs = 0; }
-TEST(tflite_synth_golden_opt) { optimize_graphs = 1; golden_synth(PL_KERNELS_FAST); optimize_graphs = 0; }
+TEST(tflite_synth_golden_opt) { optimize_graphs = 1; golden_synth("synth", 11, PL_KERNELS_FAST); optimize_graphs = 0; }
+TEST(tflite_synth2_golden_opt) { optimize_graphs = 1; golden_synth("synth2", 26, PL_KERNELS_FAST); optimize_graphs = 0; }
 TEST(tflite_mobilefacenet_golden_opt_ref) { optimize_graphs = 1; golden_mfn(PL_KERNELS_REFERENCE); optimize_graphs = 0; }

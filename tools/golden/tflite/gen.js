@@ -4,7 +4,7 @@
 //   cd tools/golden/tflite && npm install && node gen.js
 //
 // Reads models/expo/{pnet,rnet,onet,MobileFaceNet}.tflite, the synthetic
-// fuzz/seeds/tflite/synth.tflite (made by synth.js) and face-api's
+// fuzz/seeds/tflite/synth*.tflite (made by synth.js) and face-api's
 // demo/sample1.jpg and sample3.jpg (npm @vladmandic/face-api@1.7.15; set
 // FACEAPI_DEMO to its demo/ folder), and writes small .npy files into
 // tests/golden/tflite/ (see the README written there). Face crops are cut
@@ -184,14 +184,14 @@ async function main() {
         });
     }
 
-    // The synthetic model of synth.js (fuzz seed): a synthetic input.
-    {
-        const buf = fs.readFileSync(path.join(root, 'fuzz/seeds/tflite/synth.tflite'));
+    // The synthetic models of synth.js (fuzz seeds): synthetic inputs.
+    for (const [stem, shape] of [['synth', [1, 6, 6, 2]], ['synth2', [1, 8, 8, 3]]]) {
+        const buf = fs.readFileSync(path.join(root, `fuzz/seeds/tflite/${stem}.tflite`));
         const m = await tflite.loadTFLiteModel(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), { numThreads: 1 });
-        const x = new Float32Array(6 * 6 * 2);
+        const x = new Float32Array(shape.reduce((a, b) => a * b));
         for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.7) * 2;
-        save('synth_in.npy', [1, 6, 6, 2], x, 'input of fuzz/seeds/tflite/synth.tflite: sin(0.7 i) * 2');
-        run(m, [1, 6, 6, 2], x).forEach((o, k) => save(`synth_out${k}.npy`, o.shape, o.data, `output ${k} '${o.name}'`));
+        save(`${stem}_in.npy`, shape, x, `input of fuzz/seeds/tflite/${stem}.tflite: sin(0.7 i) * 2`);
+        run(m, shape, x).forEach((o, k) => save(`${stem}_out${k}.npy`, o.shape, o.data, `output ${k} '${o.name}'`));
     }
 
     fs.writeFileSync(path.join(outDir, 'README'),
