@@ -3,11 +3,13 @@
 #
 #   tools/fuzz-smoke.sh [DIR] [SECONDS]      (defaults: build-fuzz/fuzz, 20)
 #
-# Target DIR/fuzz_X runs for SECONDS over a fresh corpus fuzz/corpus-X/
-# seeded from fuzz/seeds/X/ plus the model files named *.X under models/
-# (only small ones, <= 128 KB, so each run stays fast). Crashes, leaks and
-# timeouts are written to build-fuzz/artifacts/; the script fails if any target
-# fails. Prints one line per target: executions and coverage.
+# Target DIR/fuzz_X runs for SECONDS over a fresh corpus
+# build-fuzz/smoke-corpus/X/ seeded from fuzz/seeds/X/ plus the model files
+# named *.X under models/ (only small ones, <= 128 KB, so each run stays
+# fast). It never touches fuzz/corpus-X/, where long runs keep theirs.
+# Crashes, leaks and timeouts are written to build-fuzz/artifacts/; the
+# script fails if any target fails. Prints one line per target: executions
+# and coverage.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-build-fuzz/fuzz}
@@ -21,7 +23,7 @@ for bin in "$dir"/fuzz_*; do
     found=1
     name=$(basename "$bin")
     fmt=${name#fuzz_}
-    corpus=fuzz/corpus-$fmt
+    corpus=build-fuzz/smoke-corpus/$fmt
     rm -rf "$corpus"
     mkdir -p "$corpus"
     [ -d "fuzz/seeds/$fmt" ] && cp -r "fuzz/seeds/$fmt/." "$corpus/" 2>/dev/null
