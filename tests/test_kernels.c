@@ -178,8 +178,12 @@ static void check_conv_case(const conv_case *c, pl_act act, const char *level)
     pl_conv2d_ref(&s, x, w, b, &ep, yr, 0, s.out_h);
     pl_conv_plan *p = pl_conv_plan_new(&s, w, b, &ep);
     CHECK_MSG(p != NULL, "no plan for case ic %d oc %d k %dx%d", c->ic, c->oc, c->k_h, c->k_w);
-    CHECK_MSG(strncmp(pl_conv_plan_name(p), level, strlen(level)) == 0, "%s plan at level %s",
-              pl_conv_plan_name(p), level);
+    /* At the AVX-512 level, dense layers with <= 8 output channels a group
+     * use the 8-wide kernels on purpose. */
+    int narrow = strcmp(level, "avx512") == 0 && c->oc / c->groups <= 8 &&
+                 strncmp(pl_conv_plan_name(p), "avx2-", 5) == 0;
+    CHECK_MSG(narrow || strncmp(pl_conv_plan_name(p), level, strlen(level)) == 0,
+              "%s plan at level %s", pl_conv_plan_name(p), level);
     pl_conv_plan_run(p, x, yf, 0, s.out_h);
     double e = rel_err(yf, yr, ys, ny);
     CHECK_MSG(e <= 1e-5, "%s (%dx%d %d->%d s%d d%d g%d act %d): rel err %g", pl_conv_plan_name(p),

@@ -86,6 +86,9 @@ static void interior_cols(pl_conv_plan *p)
 
 static int plan_dense(pl_conv_plan *p, const float *w, const float *bias, int vl)
 {
+    /* Eight or fewer output channels (detector heads): 8-wide vectors
+     * waste fewer lanes than 16-wide ones and run twice the pixels. */
+    if (vl == PL_VL_AVX512 && p->ocg <= PL_VL_AVX2) vl = PL_VL_AVX2;
     p->kind = PL_CONV_DENSE;
     p->nv = p->ocg > vl ? 2 : 1;
     p->nb = p->nv * vl;
