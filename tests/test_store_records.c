@@ -51,7 +51,7 @@ static int count(pl_store *s, const char *sql)
     return v;
 }
 
-TEST(records_classes_and_rosters)
+TEST(store_records_classes_and_rosters)
 {
     pl_store *s = fresh();
     CHECK(s);
@@ -91,7 +91,7 @@ TEST(records_classes_and_rosters)
     done(s);
 }
 
-TEST(records_sessions_and_photos_are_idempotent)
+TEST(store_records_sessions_and_photos_are_idempotent)
 {
     pl_store *s = fresh();
     CHECK(s);
@@ -131,7 +131,7 @@ TEST(records_sessions_and_photos_are_idempotent)
     done(s);
 }
 
-TEST(records_auto_marks_only_go_up)
+TEST(store_records_auto_marks_only_go_up)
 {
     pl_store *s = fresh();
     CHECK(s);
@@ -163,7 +163,7 @@ TEST(records_auto_marks_only_go_up)
     done(s);
 }
 
-TEST(records_manual_marks_win_and_are_audited)
+TEST(store_records_manual_marks_win_and_are_audited)
 {
     pl_store *s = fresh();
     CHECK(s);
@@ -196,7 +196,7 @@ TEST(records_manual_marks_win_and_are_audited)
     done(s);
 }
 
-TEST(records_failed_take_changes_nothing)
+TEST(store_records_failed_take_changes_nothing)
 {
     pl_store *s = fresh();
     CHECK(s);
@@ -218,7 +218,7 @@ TEST(records_failed_take_changes_nothing)
     done(s);
 }
 
-TEST(records_forget_with_and_without_attendance)
+TEST(store_records_forget_with_and_without_attendance)
 {
     pl_store *s = fresh();
     CHECK(s);
