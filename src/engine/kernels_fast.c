@@ -11,9 +11,17 @@
  */
 #include "engine/kernels_fast.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Denormal weights make every multiply by them ~100x slower on x86 unless
+ * the thread runs with denormals-are-zero; the packed copies hold zero
+ * instead, which is what DAZ would read anyway (docs/PEERS.md: these
+ * models carry up to 30% denormal weights). */
+static float flush(float v) { return fabsf(v) < FLT_MIN ? 0.0f : v; }
 
 static void *alloc_floats(size_t n)
 {
@@ -51,7 +59,7 @@ static float *pack_per_channel(const float *v, int groups, int ocg, int n_cb, in
     if (!out || !v) return out;
     for (int g = 0; g < groups; g++)
         for (int c = 0; c < ocg; c++)
-            out[((size_t)g * n_cb + c / nb) * nb + c % nb] = v[g * ocg + c];
+            out[((size_t)g * n_cb + c / nb) * nb + c % nb] = flush(v[g * ocg + c]);
     return out;
 }
 
@@ -66,7 +74,7 @@ static void pack_dense(pl_conv_plan *p, const float *w)
         float *blk = p->w + ((size_t)g * p->n_cb + c / nb) * blk_size;
         for (int t = 0; t < taps; t++)
             for (int ci = 0; ci < icg; ci++)
-                blk[((size_t)t * icg + ci) * nb + c % nb] = w[((size_t)oc * taps + t) * icg + ci];
+                blk[((size_t)t * icg + ci) * nb + c % nb] = flush(w[((size_t)oc * taps + t) * icg + ci]);
     }
 }
 
@@ -125,8 +133,8 @@ static int plan_depthwise(pl_conv_plan *p, const float *w, const float *bias, in
     p->bias = alloc_floats(cpad);
     if (!p->w || !p->bias) return 0;
     for (int c = 0; c < C; c++)
-        for (int t = 0; t < taps; t++) p->w[(size_t)t * cpad + c] = w[(size_t)c * taps + t];
-    if (bias) memcpy(p->bias, bias, (size_t)C * sizeof(float));
+        for (int t = 0; t < taps; t++) p->w[(size_t)t * cpad + c] = flush(w[(size_t)c * taps + t]);
+    for (int c = 0; bias && c < C; c++) p->bias[c] = flush(bias[c]);
     if (p->ep.act == PL_ACT_PRELU) {
         p->slope = alloc_floats(cpad);
         if (!p->slope) return 0;
@@ -207,7 +215,7 @@ pl_fc_plan *pl_fc_plan_new(int n, int k, const float *w, const float *bias,
     /* [N][K] -> per block of NB outputs: [K][NB]. */
     for (int j = 0; j < n; j++)
         for (int c = 0; c < k; c++)
-            p->w[((size_t)(j / p->nb) * k + c) * p->nb + j % p->nb] = w[(size_t)j * k + c];
+            p->w[((size_t)(j / p->nb) * k + c) * p->nb + j % p->nb] = flush(w[(size_t)j * k + c]);
     p->run = vl == PL_VL_AVX512 ? pl_fc_avx512 : pl_fc_avx2;
     snprintf(p->name, sizeof p->name, "%s-fc", isa_name(vl));
     return p;
