@@ -264,11 +264,12 @@ pl_status pl_store_student_delete(pl_store *s, int64_t id, int keep_attendance,
                                   pl_error *err)
 {
     pl_student who;
-    if (pl_store_student_get(s, id, &who, err)) return err ? err->code : PL_ERR_NOTFOUND;
+    pl_status st = pl_store_student_get(s, id, &who, err);
+    if (st) return st;
     if (pl_store_begin(s, err)) return PL_ERR_DB;
     /* Faces in class photos hold crops of this person: they go. The ON
      * DELETE rules take photos, crops, embeddings and class memberships. */
-    pl_status st = run_id(s, "DELETE FROM faces WHERE student_id = ?1", id,
+    st = run_id(s, "DELETE FROM faces WHERE student_id = ?1", id,
                           "deleting the student's faces", err);
     if (!st && !keep_attendance)
         st = run_id(s, "DELETE FROM marks WHERE student_id = ?1", id,

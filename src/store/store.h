@@ -46,9 +46,9 @@
  * The file is created mode 0600 (SQLite gives its -wal/-shm the same mode),
  * in WAL mode, with foreign keys on, secure_delete on and a busy timeout.
  * All SQL is prepared with bound parameters; user data is never pasted into
- * SQL text. Opening an up-to-date file takes no write lock. A pl_store must
- * not be used across fork() (SQLite's POSIX locks are per process): open a
- * new one in the child.
+ * SQL text. Opening an up-to-date file takes no write lock. A pl_store is
+ * used by one thread at a time, and never across fork() (SQLite's POSIX
+ * locks are per process): open a new one in the child or thread.
  */
 #ifndef PL_STORE_H
 #define PL_STORE_H
