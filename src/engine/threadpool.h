@@ -8,8 +8,11 @@
  * ~100x slower on denormals; pl_fpu_fast_begin/end do the same for the
  * calling thread and restore its mode afterwards.
  *
- * Work splits into contiguous, deterministic ranges: thread i runs tasks
- * [i*n/T, (i+1)*n/T). Results therefore never depend on timing.
+ * A loop's tasks are cut into fixed chunks (about 4 per thread; chunk c is
+ * tasks [c*n/C, (c+1)*n/C)) that threads claim as they come free, so a
+ * worker the OS is slow to schedule delays nothing. The chunk boundaries
+ * depend only on n and the pool size, never on timing, and every task is
+ * computed the same way whoever runs it.
  */
 #ifndef PL_THREADPOOL_H
 #define PL_THREADPOOL_H
