@@ -1,9 +1,10 @@
 /* kernels.h — the heavy kernels, and how the engine picks one.
  *
  * Every kernel has a plain C reference (kernels_ref.c) that defines what it
- * computes. Fast versions (AVX2+FMA, AVX-512, or oneDNN) must give the same
+ * computes. Fast versions (AVX2+FMA, AVX-512: kernels_simd.h) give the same
  * results to float rounding and are chosen at run time from the CPU's
- * features; a CPU without them uses the reference. Tensors are NHWC,
+ * features; a CPU without them uses the reference. (oneDNN was measured
+ * and is not used: docs/BENCHMARKS.md, "Kernels".) Tensors are NHWC,
  * weights OHWI, as in graph.h. Kernels work on one batch item range and a
  * range of output rows so the thread pool can split them.
  */
@@ -48,11 +49,14 @@ float pl_apply_act(float v, const pl_epilogue *ep, int channel);
 typedef struct pl_conv_plan pl_conv_plan;
 
 /* Returns NULL when no fast path fits this shape (the caller uses the
- * reference). w/bias are OHWI/[Cout] as in the graph. */
+ * reference). w/bias are OHWI/[Cout] as in the graph; the plan keeps its
+ * own packed copies (and of ep->slope), so they may be freed after. */
 pl_conv_plan *pl_conv_plan_new(const pl_conv_shape *s, const float *w,
                                const float *bias, const pl_epilogue *ep);
 void pl_conv_plan_free(pl_conv_plan *p);
-/* Output rows [row_begin, row_end) over all batch items; thread-safe. */
+/* Output rows [row_begin, row_end) over all batch items; thread-safe.
+ * Every output value is computed the same way whatever the split, so the
+ * results do not depend on the number of threads. */
 void pl_conv_plan_run(const pl_conv_plan *p, const float *x, float *y,
                       int row_begin, int row_end);
 /* The kernel chosen, e.g. "avx512-direct3x3", "avx2-dw3x3", "avx512-1x1";

@@ -34,7 +34,6 @@ struct pl_conv_plan {
     float *zeros;            /* icg zeros: what taps in the padding read  */
     void (*run)(const struct pl_conv_plan *p, const float *x, float *y,
                 int row_begin, int row_end);
-    void *dnnl;              /* oneDNN primitive when that path is chosen */
     char name[40];
 };
 
