@@ -16,6 +16,13 @@
 
 static char tmp_dir_[64];
 
+static long long ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* A fresh folder and the path of a database in it (not created). */
 static const char *fresh_db(char *path, size_t size)
 {
@@ -657,12 +664,6 @@ TEST(store_forget_leaves_no_trace)
     remove_db(path);
 }
 
-static long long ms_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Child: try one write with the given patience; exit 0 if it committed,
  * 1 if it was refused as busy with the right message, 2 otherwise. Writes
@@ -799,5 +800,91 @@ TEST(store_backup_while_writing)
     CHECK_CONTAINS(err.msg, "/nonexistent/dir/x.db");
     pl_store_close(s);
     remove_db(copy);
+    remove_db(path);
+}
+
+TEST(store_consent_and_photo_list)
+{
+    char path[256];
+    pl_error err = {0};
+    pl_store *s = pl_store_open(fresh_db(path, sizeof path), PL_STORE_CREATE, &err);
+    CHECK_MSG(s, "%s", err.msg);
+    int64_t sid;
+    CHECK(pl_store_student_add(s, &(pl_student){.name = "Lucía"}, &sid, NULL, &err) == PL_OK);
+    pl_student got;
+    CHECK(pl_store_student_get(s, sid, &got, &err) == PL_OK);
+    CHECK(got.consent == 0 && got.consent_date[0] == '\0');
+    CHECK(pl_store_student_set_consent(s, sid, 1, "2026-02-27", &err) == PL_OK);
+    CHECK(pl_store_student_get(s, sid, &got, &err) == PL_OK);
+    CHECK(got.consent == 1);
+    CHECK_STR(got.consent_date, "2026-02-27");
+    CHECK(pl_store_student_set_consent(s, sid + 50, 1, NULL, &err) == PL_ERR_NOTFOUND);
+
+    char sha[65];
+    fake_sha(1, sha);
+    pl_photo_rec ok = {.student_id = sid, .path = "lucia/1.jpg", .sha256 = sha,
+                       .width = 800, .height = 600, .crop = "J", .crop_len = 1};
+    int64_t p1, p2;
+    CHECK(pl_store_photo_add(s, &ok, &p1, NULL, &err) == PL_OK);
+    float v[2] = {1, 0};
+    CHECK(pl_store_embedding_add(s, p1, "a", v, 2, 1, &err) == PL_OK);
+    CHECK(pl_store_embedding_add(s, p1, "b", v, 2, 1, &err) == PL_OK);
+    fake_sha(2, sha);
+    pl_photo_rec bad = {.student_id = sid, .path = "lucia/2.jpg", .sha256 = sha,
+                        .rejected = 1, .reason = "no face"};
+    CHECK(pl_store_photo_add(s, &bad, &p2, NULL, &err) == PL_OK);
+    pl_photo_info *ph;
+    int n;
+    CHECK(pl_store_photo_list(s, sid, &ph, &n, &err) == PL_OK);
+    CHECK_EQ_INT(n, 2);
+    CHECK_STR(ph[0].path, "lucia/1.jpg");
+    CHECK(ph[0].width == 800 && ph[0].has_crop && ph[0].n_embeddings == 2 && !ph[0].rejected);
+    CHECK(ph[1].rejected && !ph[1].has_crop && ph[1].n_embeddings == 0);
+    CHECK_STR(ph[1].reason, "no face");
+    CHECK_STR(ph[1].sha256, sha);
+    free(ph);
+    pl_store_close(s);
+    remove_db(path);
+}
+
+/* A large school in one command, then the gallery read: prints the times
+ * (for the record; the check only guards against something pathological). */
+TEST(store_gallery_at_scale)
+{
+    enum { PHOTOS = 5, D = 512 };
+    const int STUDENTS = getenv("PASALISTA_ASAN") ? 200 : 1000; /* ASan is slow */
+    char path[256];
+    pl_error err = {0};
+    pl_store *s = pl_store_open(fresh_db(path, sizeof path), PL_STORE_CREATE, &err);
+    CHECK_MSG(s, "%s", err.msg);
+    static float v[D];
+    long long t0 = ms_now();
+    CHECK(pl_store_begin(s, &err) == PL_OK);
+    for (int i = 0; i < STUDENTS; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "Student %04d", i);
+        int64_t sid;
+        CHECK(pl_store_student_add(s, &(pl_student){0}, &sid, NULL, &err) == PL_ERR_ARG);
+        pl_student st = student_named(name);
+        CHECK(pl_store_student_add(s, &st, &sid, NULL, &err) == PL_OK);
+        for (int p = 0; p < PHOTOS; p++) {
+            int64_t pid = add_photo(s, sid, i * PHOTOS + p, &err);
+            CHECK(pid > 0);
+            for (int d = 0; d < D; d++) v[d] = rndf();
+            CHECK(pl_store_embedding_add(s, pid, "m", v, D, 1, &err) == PL_OK);
+        }
+    }
+    CHECK(pl_store_commit(s, &err) == PL_OK);
+    long long t1 = ms_now();
+    pl_gallery g;
+    CHECK(pl_store_gallery_load(s, "m", &g, &err) == PL_OK);
+    long long t2 = ms_now();
+    CHECK_EQ_INT(g.n_rows, STUDENTS * PHOTOS);
+    CHECK_EQ_INT(g.n_students, STUDENTS);
+    pl_gallery_free(&g);
+    fprintf(stderr, "    %d students x %d photos x %d-d: enroll %lld ms, gallery load %lld ms\n",
+            STUDENTS, PHOTOS, D, t1 - t0, t2 - t1);
+    CHECK(t2 - t1 < 5000);
+    pl_store_close(s);
     remove_db(path);
 }

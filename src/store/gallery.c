@@ -381,6 +381,49 @@ pl_status pl_store_photo_add(pl_store *s, const pl_photo_rec *p, int64_t *photo_
     return pl_store_photo_find(s, p->student_id, p->sha256, photo_id, err);
 }
 
+pl_status pl_store_photo_list(pl_store *s, int64_t student_id,
+                              pl_photo_info **out, int *n, pl_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (pl_sql_prepare(s, "SELECT p.id, p.path, p.sha256, p.width, p.height,"
+                          " p.status = 'rejected', p.reason, p.added,"
+                          " p.crop IS NOT NULL,"
+                          " (SELECT count(*) FROM embeddings e WHERE e.photo_id = p.id)"
+                          " FROM photos p WHERE p.student_id = ?1 ORDER BY p.id",
+                       &st, err))
+        return PL_ERR_DB;
+    sqlite3_bind_int64(st, 1, student_id);
+    int cap = 0, rc;
+    pl_status ret = PL_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            int c = cap ? cap * 2 : 16;
+            pl_photo_info *more = realloc(*out, (size_t)c * sizeof *more);
+            if (!more) { ret = pl_fail(err, PL_ERR_NOMEM, "listing photos"); break; }
+            *out = more;
+            cap = c;
+        }
+        pl_photo_info *p = &(*out)[(*n)++];
+        memset(p, 0, sizeof *p);
+        p->id = sqlite3_column_int64(st, 0);
+        pl_sql_copy_col(st, 1, p->path, sizeof p->path);
+        pl_sql_copy_col(st, 2, p->sha256, sizeof p->sha256);
+        p->width = sqlite3_column_int(st, 3);
+        p->height = sqlite3_column_int(st, 4);
+        p->rejected = sqlite3_column_int(st, 5);
+        pl_sql_copy_col(st, 6, p->reason, sizeof p->reason);
+        pl_sql_copy_col(st, 7, p->added, sizeof p->added);
+        p->has_crop = sqlite3_column_int(st, 8);
+        p->n_embeddings = sqlite3_column_int(st, 9);
+    }
+    if (!ret && rc != SQLITE_DONE) ret = pl_store_fail(s, err, "listing photos");
+    sqlite3_finalize(st);
+    if (ret) { free(*out); *out = NULL; *n = 0; }
+    return ret;
+}
+
 /* The dim already used by a model, or 0 if it has no vectors yet. */
 static pl_status model_dim(pl_store *s, const char *model, int *dim, pl_error *err)
 {

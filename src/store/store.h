@@ -186,6 +186,22 @@ pl_status pl_store_photo_find(pl_store *s, int64_t student_id,
                               const char *sha256, int64_t *photo_id,
                               pl_error *err);
 
+/* A student's enrollment photos (usable and refused), oldest first; *out is
+ * malloc'd (free()). For "student show" and enrollment reports. */
+typedef struct pl_photo_info {
+    int64_t id;
+    char path[512];
+    char sha256[65];
+    int width, height;
+    int rejected;
+    char reason[128];
+    char added[32];
+    int has_crop;
+    int n_embeddings;      /* models this photo has a vector for */
+} pl_photo_info;
+pl_status pl_store_photo_list(pl_store *s, int64_t student_id,
+                              pl_photo_info **out, int *n, pl_error *err);
+
 /* Store the embedding of a photo under a model (replacing one already there
  * for the same photo and model). All vectors of one model must have the
  * same dim (PL_ERR_ARG otherwise). Stored exactly as given. */
