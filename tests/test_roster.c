@@ -484,3 +484,29 @@ TEST(roster_fuzz_smoke)
     if (!n) SKIP("fuzz/seeds not found (run from the repository root)");
     CHECK(n >= 6);
 }
+
+TEST(roster_headers_latam)
+{
+    char *dir = tmpdir_new();
+    pl_roster r;
+    pl_error e = {0};
+    CHECK_MSG(read_text(dir, "l.csv",
+                        "N°,APELLIDO PATERNO,APELLIDO MATERNO,NOMBRES,DNI,SEXO,Dirección de correo electrónico,Sube tu foto de frente\n"
+                        "1,Quispe,Mamani,Rosa Elena,71234567,F,rosa@x.pe,https://drive.google.com/open?id=AAAAAAAAAAAA\n",
+                        NULL, &r, &e) == PL_OK, "%s", e.msg);
+    CHECK_STR(r.rows[0].name, "Rosa Elena Quispe Mamani");
+    CHECK_STR(r.rows[0].student_id, "71234567");
+    CHECK_STR(r.rows[0].gender, "F");
+    CHECK_STR(r.rows[0].email, "rosa@x.pe");
+    pl_roster_free(&r);
+    CHECK_MSG(read_text(dir, "g.csv",
+                        "Timestamp,Email Address,Full name,Student ID,Upload a clear photo of your face\n"
+                        "x,a@b.c,Ann Lee,S-9,https://drive.google.com/open?id=BBBBBBBBBBBB\n",
+                        NULL, &r, &e) == PL_OK, "%s", e.msg);
+    CHECK_STR(r.rows[0].name, "Ann Lee");
+    CHECK_STR(r.rows[0].student_id, "S-9");
+    CHECK_STR(r.name_header, "Full name");
+    pl_roster_free(&r);
+    tmpdir_rm(dir);
+    free(dir);
+}

@@ -369,17 +369,25 @@ static void ws_text(void *ud, const char *t, int len)
     else if (w->in_is_t > 0) sb_add(&w->is, t, (size_t)len);
 }
 
-/* Attach each hyperlink object to the cells of its range that exist. */
+/* Attach each hyperlink object to the cells of its range that exist. Rows
+ * are sorted, so each range starts with a binary search; the total work is
+ * capped so that a file with thousands of sheet-wide ranges stays cheap. */
 static pl_status apply_links(wsheet *w, const rels *r)
 {
-    for (int i = 0; i < w->n_links; i++) {
+    long budget = 4000000;
+    for (int i = 0; i < w->n_links && budget > 0; i++) {
         const char *target = rels_get(r, w->links[i].rid);
         if (!target) continue; /* an internal link (location=), not a URL */
         pl_merge m = w->links[i].at;
-        for (int ri = 0; ri < w->sh->n_rows; ri++) {
+        int lo = 0, hi = w->sh->n_rows;
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (w->sh->rows[mid].row < m.r0) lo = mid + 1;
+            else hi = mid;
+        }
+        for (int ri = lo; ri < w->sh->n_rows && w->sh->rows[ri].row <= m.r1 && budget > 0; ri++) {
             pl_trow *row = &w->sh->rows[ri];
-            if (row->row < m.r0 || row->row > m.r1) continue;
-            for (int c = m.c0; c <= m.c1 && c <= row->n; c++) {
+            for (int c = m.c0; c <= m.c1 && c <= row->n; c++, budget--) {
                 pl_cell *cell = &row->cells[c - 1];
                 if (!cell->text && !cell->link) continue;
                 char *t = strdup(target);
