@@ -84,6 +84,7 @@ TEST(match_ties_are_one_to_one_and_deterministic)
         CHECK(r[i].decision == PL_MATCH_PRESENT);
     }
     CHECK(seen[0] == 1 && seen[1] == 1 && seen[2] == 1);
+    for (int i = 0; i < 3; i++) CHECK_EQ_INT(r[i].student, i);
     CHECK(pl_match_assign(s, 3, 3, TH, again, NULL) == PL_OK);
     for (int i = 0; i < 3; i++) CHECK_EQ_INT(again[i].student, r[i].student);
     /* Two faces equally like one student: one gets them, one stays unknown

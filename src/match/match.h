@@ -51,8 +51,9 @@ typedef struct pl_match_result {
 } pl_match_result;
 
 /* Assign m faces (rows) to n students (columns) of the row-major score
- * matrix; out has m entries. Requires review_low <= accept. Ties are broken
- * towards lower indices, so the result is deterministic. m or n may be 0. */
+ * matrix; out has m entries. Requires review_low <= accept. Deterministic:
+ * the same matrix always gives the same answer (all scores equal: face i
+ * gets student i). m or n may be 0. */
 pl_status pl_match_assign(const float *scores, int m, int n,
                           pl_match_thresholds th, pl_match_result *out,
                           pl_error *err);
