@@ -128,6 +128,24 @@ static pl_status configure(pl_store *s, pl_error *err)
     return PL_OK;
 }
 
+/* Settings, identity, WAL, migrations: the open connection made usable. */
+static pl_status ready(pl_store *s, pl_error *err)
+{
+    int version = 0;
+    pl_status st = configure(s, err);
+    if (!st) st = check_identity(s, &version, err);
+    if (!st && s->readonly && version < pl_store_n_migrations)
+        st = pl_fail(err, PL_ERR_DB,
+                     "%s: schema %d is older than this pasalista's %d; open it "
+                     "once for writing to upgrade it", s->path, version,
+                     pl_store_n_migrations);
+    if (!st && !s->readonly) st = set_wal(s, err);
+    if (!st && !s->readonly)
+        st = pl_store_migrate_steps(s->db, s->path, pl_store_migrations,
+                                    pl_store_n_migrations, s->busy_ms, err);
+    return st;
+}
+
 pl_store *pl_store_open(const char *path, int flags, pl_error *err)
 {
     if (!path || !*path) {
@@ -157,19 +175,7 @@ pl_store *pl_store_open(const char *path, int flags, pl_error *err)
         pl_store_close(s);
         return NULL;
     }
-    int version = 0;
-    pl_status st = configure(s, err);
-    if (!st) st = check_identity(s, &version, err);
-    if (!st && readonly && version < pl_store_n_migrations)
-        st = pl_fail(err, PL_ERR_DB,
-                     "%s: schema %d is older than this pasalista's %d; open it "
-                     "once for writing to upgrade it", path, version,
-                     pl_store_n_migrations);
-    if (!st && !readonly) st = set_wal(s, err);
-    if (!st && !readonly)
-        st = pl_store_migrate_steps(s->db, path, pl_store_migrations,
-                                    pl_store_n_migrations, s->busy_ms, err);
-    if (st) {
+    if (ready(s, err)) {
         pl_store_close(s);
         return NULL;
     }
