@@ -200,6 +200,9 @@ static const expect cases[] = {
     {"con", D "/open?id=direct-%s-26", "downloaded", "", "con_/1.jpg"},
     {"ANA MARÍA PÉREZ", D "/open?id=direct-%s-27", "downloaded", "", "ANA_MARIA_PEREZ_2/1.jpg"},
     {"Url Plana", "http://127.0.0.1:%2$d/photos/plain.png", "downloaded", "", "Url_Plana/1.png"},
+    {"Bartolomé de las Casas y Fernández de Córdoba Martínez de la Rosa Gutiérrez de Quesada y "
+     "Álvarez de Toledo Ponce de León Hurtado de Mendoza y Sotomayor", D "/open?id=direct-%s-30",
+     "downloaded", "", "Bartolome_de_las_Casas_y_Fernandez_de_Cordoba_Martinez_de_la_Rosa_Gutierrez_de/1.jpg"},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
