@@ -573,6 +573,30 @@ TEST(onnx_hostile_truncated)
     free(data);
 }
 
+/* Every fuzz seed, including inputs that once crashed the reader
+ * (regress_*.onnx), loads or fails with a message naming the file. */
+TEST(onnx_fuzz_seeds_and_regressions)
+{
+    FILE *p = popen("ls fuzz/seeds/onnx/*.onnx 2>/dev/null", "r");
+    char path[512];
+    int n = 0;
+    CHECK(p);
+    while (fgets(path, sizeof path, p)) {
+        path[strcspn(path, "\n")] = 0;
+        uint8_t *data;
+        size_t len;
+        CHECK(pl_read_file(path, 1u << 20, &data, &len, NULL) == PL_OK);
+        pl_error err = {0};
+        pl_graph *g = pl_onnx_load_memory(data, len, "seed.onnx", &err);
+        if (g) pl_graph_free(g);
+        else CHECK_CONTAINS(err.msg, "seed.onnx");
+        free(data);
+        n++;
+    }
+    pclose(p);
+    CHECK(n >= 6);
+}
+
 TEST(onnx_missing_file)
 {
     pl_error err = {0};

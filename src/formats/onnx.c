@@ -135,7 +135,7 @@ static int storage_axis(const val *v, int a)
 static int norm_axis(loader *L, int64_t a, int rank, int *out)
 {
     if (a < 0) a += rank;
-    if (a < 0 || a >= (rank ? rank : 1)) {
+    if (a < 0 || a >= rank) {
         fail(L, PL_ERR_FORMAT, "axis %lld out of range for rank %d", (long long)a, rank);
         return 0;
     }
