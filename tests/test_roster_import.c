@@ -200,6 +200,7 @@ static const expect cases[] = {
     {"con", D "/open?id=direct-%s-26", "downloaded", "", "con_/1.jpg"},
     {"ANA MARÍA PÉREZ", D "/open?id=direct-%s-27", "downloaded", "", "ANA_MARIA_PEREZ_2/1.jpg"},
     {"Url Plana", "http://127.0.0.1:%2$d/photos/plain.png", "downloaded", "", "Url_Plana/1.png"},
+    {"Sin Servidor", "http://127.0.0.1:1/foto.jpg", "failed", "network", ""},
     {"Bartolomé de las Casas y Fernández de Córdoba Martínez de la Rosa Gutiérrez de Quesada y "
      "Álvarez de Toledo Ponce de León Hurtado de Mendoza y Sotomayor", D "/open?id=direct-%s-30",
      "downloaded", "", "Bartolome_de_las_Casas_y_Fernandez_de_Cordoba_Martinez_de_la_Rosa_Gutierrez_de/1.jpg"},
@@ -381,7 +382,7 @@ static void import_format(int xlsx)
     CHECK_STR(stats, "hits=2 ranges=1");
     CHECK_CONTAINS(item_of(&r, &res, "Pedro Privado", 1)->detail, "not shared publicly");
     /* summary and files */
-    CHECK_EQ_INT(res.students_without_photo, 13);
+    CHECK_EQ_INT(res.students_without_photo, 14);
     CHECK_EQ_INT(res.duplicates, 2);
     CHECK_EQ_INT(res.by_reason[PL_REASON_TOO_LARGE], 2);
     char path[800];
@@ -431,6 +432,22 @@ TEST(roster_import_rerun_keeps_good_photos)
     check_outcomes(&r, &res, photos, 1);
     CHECK_EQ_INT(res.downloaded, 0);
     pl_import_result_free(&res);
+    /* a photo the teacher replaced by hand is kept, not downloaded over */
+    char hand[800];
+    snprintf(hand, sizeof hand, "%s/Jose_Nunez/1.jpg", photos);
+    char src[800];
+    snprintf(src, sizeof src, "%s/tiny.jpg", files);
+    uint8_t *tiny;
+    size_t tiny_len;
+    CHECK(pl_read_file(src, 1 << 20, &tiny, &tiny_len, NULL) == PL_OK);
+    CHECK(pl_write_file_atomic(hand, tiny, tiny_len, NULL) == PL_OK);
+    CHECK(pl_roster_import(&r, photos, &o, &res, &e) == PL_OK);
+    const pl_import_item *jose = item_of(&r, &res, "José Núñez", 1);
+    CHECK_EQ_INT(jose->status, PL_IMPORT_SKIPPED);
+    CHECK_CONTAINS(jose->detail, "changed by hand");
+    CHECK_EQ_INT(pl_file_size(hand), (long long)tiny_len);
+    free(tiny);
+    pl_import_result_free(&res);
     /* Ana's link now points at a file that is gone */
     pl_roster_row *ana = &r.rows[0];
     free(ana->links[0]);
@@ -444,7 +461,7 @@ TEST(roster_import_rerun_keeps_good_photos)
     char path[800];
     snprintf(path, sizeof path, "%s/Ana_Maria_Perez/1.jpg", photos);
     CHECK(pl_file_exists(path));
-    CHECK_EQ_INT(res.students_without_photo, 13); /* Ana still has her photo */
+    CHECK_EQ_INT(res.students_without_photo, 14); /* Ana still has her photo */
     pl_import_result_free(&res);
     pl_roster_free(&r);
 }

@@ -318,12 +318,16 @@ static pl_status plan(importer *im, pl_error *err)
         }
         const prior *p = im->o->refresh ? NULL : state_find(&im->prior, folder, it->index);
         char full[1200], sha[65];
+        /* Same link, file still there: skip. A file replaced by hand since
+         * (different bytes) is the teacher's choice and is kept too. */
         if (p && !strcmp(p->link, it->link) && pl_path_join(full, sizeof full, im->dir, p->file) &&
-            pl_sha256_file(full, sha, NULL) == PL_OK && !strcmp(sha, p->sha)) {
+            pl_sha256_file(full, sha, NULL) == PL_OK) {
             it->status = PL_IMPORT_SKIPPED;
             snprintf(it->file, sizeof it->file, "%s", p->file);
-            snprintf(it->sha256, sizeof it->sha256, "%s", p->sha);
-            snprintf(it->detail, sizeof it->detail, "already downloaded");
+            snprintf(it->sha256, sizeof it->sha256, "%s", sha);
+            snprintf(it->detail, sizeof it->detail, "%s",
+                     strcmp(sha, p->sha) ? "already there (changed by hand since the import; kept)"
+                                         : "already downloaded");
             it->bytes = pl_file_size(full);
             progress(im, it);
             continue;
