@@ -439,20 +439,9 @@ static pl_status model_dim(pl_store *s, const char *model, int *dim, pl_error *e
     return PL_OK;
 }
 
-pl_status pl_store_embedding_add(pl_store *s, int64_t photo_id, const char *model,
-                                 const float *v, int dim, float quality,
-                                 pl_error *err)
+static pl_status write_embedding(pl_store *s, int64_t photo_id, const char *model,
+                                 const float *v, int dim, float quality, pl_error *err)
 {
-    if (!model || !*model || strlen(model) >= sizeof ((pl_gallery *)0)->model)
-        return pl_fail(err, PL_ERR_ARG, "%s: bad model name", pl_store_path(s));
-    if (dim <= 0 || dim > 65536)
-        return pl_fail(err, PL_ERR_ARG, "%s: embedding of %s has dim %d",
-                       pl_store_path(s), model, dim);
-    for (int i = 0; i < dim; i++)
-        if (!isfinite(v[i]))
-            return pl_fail(err, PL_ERR_ARG, "%s: embedding of %s for photo %lld "
-                           "has a non-finite value at %d", pl_store_path(s), model,
-                           (long long)photo_id, i);
     int have;
     if (model_dim(s, model, &have, err)) return PL_ERR_DB;
     if (have && have != dim)
@@ -469,10 +458,30 @@ pl_status pl_store_embedding_add(pl_store *s, int64_t photo_id, const char *mode
     sqlite3_bind_int(st, 3, dim);
     sqlite3_bind_blob(st, 4, v, dim * (int)sizeof(float), SQLITE_STATIC);
     sqlite3_bind_double(st, 5, quality);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return pl_store_fail(s, err, "adding an embedding");
-    return PL_OK;
+    return pl_sql_run(s, st, "adding an embedding", err);
+}
+
+pl_status pl_store_embedding_add(pl_store *s, int64_t photo_id, const char *model,
+                                 const float *v, int dim, float quality,
+                                 pl_error *err)
+{
+    if (!model || !*model || strlen(model) >= sizeof ((pl_gallery *)0)->model)
+        return pl_fail(err, PL_ERR_ARG, "%s: bad model name", pl_store_path(s));
+    if (dim <= 0 || dim > 65536)
+        return pl_fail(err, PL_ERR_ARG, "%s: embedding of %s has dim %d",
+                       pl_store_path(s), model, dim);
+    for (int i = 0; i < dim; i++)
+        if (!isfinite(v[i]))
+            return pl_fail(err, PL_ERR_ARG, "%s: embedding of %s for photo %lld "
+                           "has a non-finite value at %d", pl_store_path(s), model,
+                           (long long)photo_id, i);
+    /* The dim check and the write in one transaction: no other process can
+     * slip a vector of another size in between. */
+    if (pl_store_begin(s, err)) return PL_ERR_DB;
+    pl_status ret = write_embedding(s, photo_id, model, v, dim, quality, err);
+    if (!ret) return pl_store_commit(s, err);
+    pl_store_rollback(s);
+    return ret;
 }
 
 /* ---- the gallery matrix ------------------------------------------------------ */
