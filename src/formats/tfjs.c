@@ -678,6 +678,11 @@ static pl_status binary(loader *L, const inputs *in, pl_op op)
 }
 
 static pl_status cv_add(loader *L, const inputs *in) { return binary(L, in, PL_OP_ADD); }
+static pl_status cv_bias_add(loader *L, const inputs *in)
+{
+    pl_status s = need_nhwc(L); /* NCHW would add along axis 1 */
+    return s != PL_OK ? s : binary(L, in, PL_OP_ADD);
+}
 static pl_status cv_sub(loader *L, const inputs *in) { return binary(L, in, PL_OP_SUB); }
 static pl_status cv_mul(loader *L, const inputs *in) { return binary(L, in, PL_OP_MUL); }
 static pl_status cv_div(loader *L, const inputs *in) { return binary(L, in, PL_OP_DIV); }
@@ -1028,7 +1033,7 @@ static const struct {
     {"_FusedDepthwiseConv2dNative", cv_fused_dwconv},
     {"MaxPool", cv_maxpool}, {"AvgPool", cv_avgpool},
     {"MatMul", cv_matmul}, {"_FusedMatMul", cv_fused_matmul},
-    {"Add", cv_add}, {"AddV2", cv_add}, {"BiasAdd", cv_add}, {"Sub", cv_sub}, {"Mul", cv_mul},
+    {"Add", cv_add}, {"AddV2", cv_add}, {"BiasAdd", cv_bias_add}, {"Sub", cv_sub}, {"Mul", cv_mul},
     {"RealDiv", cv_div}, {"Div", cv_div}, {"Maximum", cv_max}, {"Minimum", cv_min},
     {"Pow", cv_pow}, {"SquaredDifference", cv_sqdiff}, {"Prelu", cv_prelu},
     {"Relu", cv_relu}, {"Relu6", cv_relu6}, {"Sigmoid", cv_sigmoid}, {"Tanh", cv_tanh},
