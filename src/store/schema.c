@@ -58,7 +58,7 @@ static const char schema_v1[] =
     " vector BLOB NOT NULL CHECK (length(vector) = 4 * dim),"
     " quality REAL,"
     " added TEXT NOT NULL DEFAULT " NOW ","
-    " PRIMARY KEY (photo_id, model)) WITHOUT ROWID;"
+    " PRIMARY KEY (photo_id, model));" /* a rowid table: rows are kilobytes */
     "CREATE INDEX embeddings_model ON embeddings(model);"
 
     /* Classes and their rosters (many to many). */
