@@ -888,3 +888,30 @@ TEST(store_gallery_at_scale)
     pl_store_close(s);
     remove_db(path);
 }
+
+TEST(store_gallery_refuses_tampered_vectors)
+{
+    char path[256];
+    pl_error err = {0};
+    pl_store *s = pl_store_open(fresh_db(path, sizeof path), PL_STORE_CREATE, &err);
+    CHECK_MSG(s, "%s", err.msg);
+    int64_t sid;
+    CHECK(pl_store_student_add(s, &(pl_student){.name = "Ana"}, &sid, NULL, &err) == PL_OK);
+    int64_t pid = add_photo(s, sid, 1, &err);
+    float v[4] = {1, 2, 3, 4};
+    CHECK(pl_store_embedding_add(s, pid, "m", v, 4, 1, &err) == PL_OK);
+    /* Somebody else's program, with the schema's CHECKs switched off. */
+    const char *tamper[] = {"UPDATE embeddings SET dim = 1073741824",
+                            "UPDATE embeddings SET dim = -1",
+                            "UPDATE embeddings SET dim = 4, vector = x'0011'"};
+    CHECK(pl_store_exec(s, "PRAGMA ignore_check_constraints = ON", &err) == PL_OK);
+    for (int i = 0; i < 3; i++) {
+        CHECK(pl_store_exec(s, tamper[i], &err) == PL_OK);
+        pl_gallery g;
+        CHECK(pl_store_gallery_load(s, "m", &g, &err) == PL_ERR_FORMAT);
+        CHECK_CONTAINS(err.msg, "gallery m: photo");
+        CHECK(g.rows == NULL && g.n_rows == 0);
+    }
+    pl_store_close(s);
+    remove_db(path);
+}

@@ -567,7 +567,10 @@ static pl_status gallery_add_row(pl_gallery *g, sqlite3_stmt *st, int *cap_rows,
     const void *blob = sqlite3_column_blob(st, 4);
     int bytes = sqlite3_column_bytes(st, 4);
     if (g->dim == 0) g->dim = dim;
-    if (dim != g->dim || bytes != dim * (int)sizeof(float) || !blob)
+    /* The CHECKs of the schema say all this, but the file may not have
+     * been written by us. */
+    if (dim <= 0 || dim > 65536 || dim != g->dim ||
+        bytes != dim * (int)sizeof(float) || !blob)
         return pl_fail(err, PL_ERR_FORMAT, "gallery %s: photo %lld has a %d-byte "
                        "vector of dim %d, expected dim %d", g->model,
                        (long long)sqlite3_column_int64(st, 2), bytes, dim, g->dim);
