@@ -13,6 +13,7 @@
 #include "image/image.h"
 #include "test.h"
 #include "test_roster_util.h"
+#include "util/sha256.h"
 
 /* x265 (behind libheif's HEIC encoder, used only to make the test photo)
  * keeps one buffer until exit; LeakSanitizer reads this hook when the tests
@@ -464,6 +465,60 @@ TEST(roster_import_rerun_keeps_good_photos)
     CHECK_EQ_INT(res.students_without_photo, 14); /* Ana still has her photo */
     pl_import_result_free(&res);
     pl_roster_free(&r);
+}
+
+/* An interrupted run leaves .partial/<folder>.<n>.<url hash>.part: the next
+ * run continues it with a Range request instead of starting over. */
+TEST(roster_import_resumes_interrupted_run)
+{
+    setup();
+    const char *id = "direct-resume-40";
+    char photos[700], path[1200], src[800], url[256], h[65];
+    snprintf(photos, sizeof photos, "%s/photos-resume", root);
+    snprintf(src, sizeof src, "%s/photo.jpg", files);
+    uint8_t *jpg;
+    size_t len;
+    CHECK(pl_read_file(src, 1 << 20, &jpg, &len, NULL) == PL_OK);
+    /* the bytes the server sends for this id: the photo with a COM segment */
+    size_t idl = strlen(id), full_len = len + 4 + idl;
+    uint8_t *full = malloc(full_len);
+    memcpy(full, jpg, 2);
+    full[2] = 0xFF, full[3] = 0xFE, full[4] = (uint8_t)((idl + 2) >> 8), full[5] = (uint8_t)(idl + 2);
+    memcpy(full + 6, id, idl);
+    memcpy(full + 6 + idl, jpg + 2, len - 2);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/uc?export=download&id=%s", server_port, id);
+    pl_sha256_hex(url, strlen(url), h);
+    snprintf(path, sizeof path, "%s/.partial", photos);
+    CHECK(pl_mkdirs(path, 0755, NULL) == PL_OK);
+    snprintf(path, sizeof path, "%s/.partial/Reanudar_Uno.1.%.12s.part", photos, h);
+    CHECK(pl_write_file_atomic(path, full, full_len / 2, NULL) == PL_OK);
+
+    pl_roster r = {0};
+    pl_roster_row row = {.row = 2, .name = "Reanudar Uno", .student_id = "", .email = "", .gender = ""};
+    char link[128], *links[1] = {link};
+    snprintf(link, sizeof link, D "/open?id=%s", id);
+    row.links = links;
+    row.n_links = 1;
+    r.rows = &row;
+    r.n_rows = 1;
+    pl_import_options o;
+    test_options(&o, 2);
+    pl_import_result res;
+    pl_error e = {0};
+    CHECK_MSG(pl_roster_import(&r, photos, &o, &res, &e) == PL_OK, "%s", e.msg);
+    CHECK_EQ_INT(res.items[0].status, PL_IMPORT_DOWNLOADED);
+    char stats[128];
+    server_stats(id, stats, sizeof stats);
+    CHECK_STR(stats, "hits=1 ranges=1");
+    snprintf(path, sizeof path, "%s/Reanudar_Uno/1.jpg", photos);
+    uint8_t *got;
+    size_t got_len;
+    CHECK(pl_read_file(path, 1 << 20, &got, &got_len, NULL) == PL_OK);
+    CHECK(got_len == full_len && !memcmp(got, full, full_len));
+    free(got);
+    free(full);
+    free(jpg);
+    pl_import_result_free(&res);
 }
 
 /* The CLI: summary table, report, exit status 1 when someone has no photo. */

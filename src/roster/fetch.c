@@ -79,8 +79,10 @@ static int start(run *r, pl_fetch *f)
 {
     const pl_fetch_opts *o = r->o;
     struct stat st;
-    /* Retries continue a partial file; the first try starts clean. */
-    f->resume_from = f->attempts > 0 && !f->no_resume && stat(f->path, &st) == 0 ? (long long)st.st_size : 0;
+    /* A partial file is continued: left by the previous try, or by an
+     * earlier run that was interrupted (its name carries the URL's hash,
+     * and finished or failed downloads never leave one behind). */
+    f->resume_from = !f->no_resume && stat(f->path, &st) == 0 ? (long long)st.st_size : 0;
     f->fp = fopen(f->path, f->resume_from ? "ab" : "wb");
     if (!f->fp) return 0;
     CURL *e = curl_easy_init();
@@ -164,6 +166,7 @@ static void check_html(run *r, pl_fetch *f)
     char next[2048];
     if (f->hops < MAX_HOPS && pl_drive_confirm_url(head, len, f->url, next, sizeof next)) {
         free(head);
+        unlink(f->path); /* the page is not part of the photo */
         snprintf(f->url, sizeof f->url, "%s", next);
         f->hops++;
         f->attempts = 0; /* a new request, not a retry: start clean */

@@ -10,7 +10,8 @@
  *   roster.csv          folder,name,student_id,email,gender,photos
  *   import-report.csv   student,link,status,reason,file,detail,row
  *   .import-state.tsv   folder, n, sha256, file, link of each good photo
- *   .partial/           downloads in progress (removed when empty)
+ *   .partial/           downloads in progress, <folder>.<n>.<url hash>.part;
+ *                       an interrupted run's are resumed (removed when empty)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -335,7 +336,9 @@ static pl_status plan(importer *im, pl_error *err)
         pl_fetch *j = &im->jobs[im->n_jobs++];
         j->tag = i;
         snprintf(j->url, sizeof j->url, "%s", it->url);
-        snprintf(j->path, sizeof j->path, "%.900s/%.90s.%d.part", partial, folder, it->index);
+        char h[65];
+        pl_sha256_hex(it->url, strlen(it->url), h);
+        snprintf(j->path, sizeof j->path, "%.900s/%.90s.%d.%.12s.part", partial, folder, it->index, h);
     }
     if (im->n_jobs && pl_mkdirs(partial, 0755, err)) return err ? err->code : PL_ERR_IO;
     return PL_OK;
