@@ -76,11 +76,18 @@ done:
 
 /* ---- running and comparing ------------------------------------------------------- */
 /* The float input each model sees, from the uint8 RGB crop (as gen.js). */
-typedef enum prep { PREP_HSE, PREP_BGR, PREP_PM1, PREP_RGB } prep;
+typedef enum prep { PREP_HSE, PREP_BGR, PREP_PM1, PREP_RGB, PREP_GREY } prep;
 
 static float *prepare(const npy *crop, prep kind)
 {
     float *x = malloc((size_t)crop->n * sizeof *x);
+    if (kind == PREP_GREY) { /* one channel: (grey / 255 - 0.5) * 2 */
+        for (int64_t i = 0; i < crop->n / 3; i++) {
+            double y = 0.2989 * crop->f[3 * i] + 0.587 * crop->f[3 * i + 1] + 0.114 * crop->f[3 * i + 2];
+            x[i] = (float)((y / 255 - 0.5) * 2);
+        }
+        return x;
+    }
     static const double bgr_mean[3] = {103.939, 116.779, 123.68};
     for (int64_t i = 0; i < crop->n; i += 3)
         for (int c = 0; c < 3; c++) {
@@ -145,8 +152,9 @@ static void run_golden(pl_graph *g, const golden_case *gc, pl_kernel_mode mode, 
     npy crop;
     CHECK_MSG(npy_load(file, &crop), "%s unreadable", file);
     float *x = prepare(&crop, gc->kind);
-    int64_t dims[4] = {batch, crop.dims[1], crop.dims[2], crop.dims[3]};
-    int64_t per = crop.n / crop.dims[0];
+    int64_t ch = gc->kind == PREP_GREY ? 1 : crop.dims[3];
+    int64_t dims[4] = {batch, crop.dims[1], crop.dims[2], ch};
+    int64_t per = crop.dims[1] * crop.dims[2] * ch;
     free(crop.f);
     pl_error err = {0};
     pl_session *s = pl_session_new(g, 2, &err);
@@ -250,6 +258,18 @@ TEST(tfjs_golden_blazeface)
 {
     golden_case gc = {"blazeface", 4, PREP_PM1};
     golden_graph_model("human/blazeface.json", &gc);
+}
+
+TEST(tfjs_golden_faceres_deep)
+{
+    golden_case gc = {"faceresdeep", 3, PREP_HSE};
+    golden_graph_model("human/faceres-deep.json", &gc);
+}
+
+TEST(tfjs_golden_gender_oarriaga)
+{
+    golden_case gc = {"gender", 1, PREP_GREY};
+    golden_graph_model("human/gender.json", &gc);
 }
 
 static void golden_faceapi(const char *rel, const char *arch, const golden_case *gc)

@@ -4,7 +4,7 @@
 //
 //   cd tools/golden/tfjs && npm install && node gen.js
 //
-// Reads models/human/{faceres,gender-ssrnet-imdb,blazeface}.json (+ .bin),
+// Reads models/human/{faceres,faceres-deep,gender-ssrnet-imdb,gender,blazeface}.json,
 // models/face-api/{face_recognition,age_gender}_model-weights_manifest.json
 // and two faces of face-api's demo/sample1.jpg and sample3.jpg (npm
 // @vladmandic/face-api@1.7.15; set FACEAPI_DEMO to its demo/ folder).
@@ -16,6 +16,8 @@
 //   faceres             BGR - [103.939, 116.779, 123.68]   (HSE, MODELS.md §3)
 //   gender-ssrnet-imdb  BGR 0..255                           (MODELS.md §4)
 //   blazeface           v / 127.5 - 1                        (MODELS.md §1.3)
+//   faceres-deep        as faceres
+//   gender (oarriaga)   grey = .2989R + .587G + .114B, (grey / 255 - .5) * 2  (§4)
 //   face_recognition, age_gender: RGB 0..255 (the nets normalise inside)
 'use strict';
 const fs = require('fs');
@@ -83,7 +85,13 @@ function prep(kind, rgb) {
         else if (kind === 'pm1') out[i + c] = v / 127.5 - 1;
         else out[i + c] = v;
     }
-    return out;
+    if (kind !== 'grey') return out;
+    const g = new Float32Array(rgb.length / 3);
+    for (let i = 0; i < g.length; i++) {
+        const y = 0.2989 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2];
+        g[i] = (y / 255 - 0.5) * 2;
+    }
+    return g;
 }
 
 // ---- models ----------------------------------------------------------------
@@ -118,7 +126,7 @@ function loadFaceApi(net, manifest) {
 async function runEach(n, crops, kind, fn) {
     const per = [];
     for (const c of crops) {
-        const x = tf.tensor(prep(kind, c), [1, n, n, 3], 'float32');
+        const x = tf.tensor(prep(kind, c), [1, n, n, kind === 'grey' ? 1 : 3], 'float32');
         const ys = await fn(x);
         per.push(ys.map((y) => ({ shape: y.shape, data: y.dataSync().slice() })));
         x.dispose();
@@ -147,6 +155,8 @@ async function main() {
         ['faceres', 'faceres.json', 224, 'hse', ['gender_pred/Sigmoid', 'global_pooling/Mean', 'age_pred/Softmax']],
         ['ssrnet', 'gender-ssrnet-imdb.json', 64, 'bgr', ['Identity']],
         ['blazeface', 'blazeface.json', 256, 'pm1', ['Identity', 'Identity_2', 'Identity_3', 'Identity_1']],
+        ['faceresdeep', 'faceres-deep.json', 224, 'hse', ['gender_pred/Sigmoid', 'global_pooling/Mean', 'age_pred/Softmax']],
+        ['gender', 'gender.json', 64, 'grey', ['Identity']],
     ];
     for (const [tag, file, n, kind, outs] of graphs) {
         const model = await loadGraph(file);
