@@ -149,6 +149,9 @@ static const conv_case conv_cases[] = {
     {1, 10, 9, 19, 19, 3, 3, 2, 1, 1, 1, 0, 1, 1, 1, 19},   /* depthwise mixed strides */
     {1, 8, 8, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},      /* channel multiplier 2 */
     {1, 30, 26, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 3x3 64->64 */
+    {1, 13, 11, 32, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},    /* pnet head, thin */
+    {2, 7, 9, 32, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},      /* pnet head, batch 2 */
+    {1, 5, 6, 19, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},      /* thin, channel tail */
 };
 
 static const pl_act acts[] = {PL_ACT_NONE, PL_ACT_RELU, PL_ACT_PRELU, PL_ACT_RELU6,
@@ -304,10 +307,10 @@ static void check_fc(int m, int n, int k, pl_act act, const char *level)
 static void check_all_fc(const char *level)
 {
     if (!use_level(level)) SKIP("this CPU has no %s", level);
-    static const int ms[] = {1, 3, 17, 64}, ns[] = {1, 10, 33, 128}, ks[] = {1, 7, 512};
+    static const int ms[] = {1, 3, 17, 64}, ns[] = {1, 4, 10, 33, 128}, ks[] = {1, 7, 512};
     int i = 0;
     for (int a = 0; a < 4; a++)
-        for (int b = 0; b < 4; b++)
+        for (int b = 0; b < 5; b++)
             for (int c = 0; c < 3; c++, i++)
                 check_fc(ms[a], ns[b], ks[c], acts[i % 8], level);
     unsetenv("PL_CPU");

@@ -92,6 +92,12 @@ static void interior_cols(pl_conv_plan *p)
     p->ox_hi = hi > lo ? hi : lo;
 }
 
+static int is_flat(const pl_conv_shape *s)
+{
+    return s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+           s->pad_top == 0 && s->pad_left == 0 && s->in_h == s->out_h && s->in_w == s->out_w;
+}
+
 static int plan_dense(pl_conv_plan *p, const float *w, const float *bias, int vl)
 {
     /* Eight or fewer output channels (detector heads): 8-wide vectors
@@ -113,8 +119,7 @@ static int plan_dense(pl_conv_plan *p, const float *w, const float *bias, int vl
         if (!p->slope) return 0;
     }
     interior_cols(p);
-    p->flat = s->kh == 1 && s->kw == 1 && s->stride_h == 1 && s->stride_w == 1 &&
-              s->pad_top == 0 && s->pad_left == 0 && s->in_h == s->out_h && s->in_w == s->out_w;
+    p->flat = is_flat(s);
     p->run = vl == PL_VL_AVX512 ? pl_conv_dense_avx512 : pl_conv_dense_avx2;
     const char *what = p->flat ? "1x1" : (s->groups > 1 ? "grouped" : "direct");
     snprintf(p->name, sizeof p->name, "%s-%s%dx%d", isa_name(vl), what, s->kh, s->kw);
