@@ -181,7 +181,8 @@ static void orient_map(int o, int w, int h, int x, int y, int *ux, int *uy)
 /* For the transposing orientations (5..8) the same column of successive
  * stored rows is a contiguous run upright: writing a band of rows column by
  * column touches each destination row once per band instead of once per
- * pixel (660 ms → a few tens of ms for a 12 MP rotation). */
+ * pixel (a 12 MP quarter turn: 660 ms row by row, about 270 ms in bands of 64
+ * on a loaded 2-core box where a plain copy took 75 ms). */
 void pl_orient_put_rows(pl_image *dst, int o, int w, int h, int y0, int n, const uint8_t *rows)
 {
     int c = dst->c;

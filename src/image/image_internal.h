@@ -26,7 +26,7 @@ void pl_orient_put_row(pl_image *dst, int o, int w, int h, int y, const uint8_t 
 /* The same for n consecutive stored rows y0..y0+n-1 (packed, w*c bytes
  * each): much faster for the transposing orientations 5..8. */
 void pl_orient_put_rows(pl_image *dst, int o, int w, int h, int y0, int n, const uint8_t *rows);
-#define PL_ORIENT_BAND 16 /* rows per band for pl_orient_put_rows */
+#define PL_ORIENT_BAND 64 /* rows per band for pl_orient_put_rows */
 
 /* Codec decoders. Each fills out (c = 3, upright) and *full_w, *full_h with
  * the upright size at full resolution. max_side > 0 lets a codec decode
