@@ -692,6 +692,43 @@ TEST(tfjs_strided_slice_masks)
     CHECK(ok);
 }
 
+TEST(tfjs_nodes_in_any_order)
+{
+    /* The same model with the consumers listed before their producers. */
+    const char *conv = strstr(synth_json, "{\"name\": \"conv\"");
+    const char *tail = strstr(synth_json, "{\"name\": \"unused\"");
+    CHECK(conv && tail);
+    char json[8192];
+    const char *mean = strstr(synth_json, "{\"name\": \"mean\"");
+    /* [head][mean, sl, out,][conv, dwc,][unused ...] */
+    snprintf(json, sizeof json, "%.*s%.*s%.*s%s", (int)(conv - synth_json), synth_json, (int)(tail - mean), mean,
+             (int)(mean - conv), conv, tail);
+    synth s;
+    synth_make(&s);
+    pl_error err = {0};
+    pl_graph *g = pl_tfjs_load_memory(json, strlen(json), s.bin, sizeof s.bin, "synth.json", &err);
+    CHECK_MSG(g, "%s", err.msg);
+    keep_graph(g);
+    CHECK_STR(g->tensors[g->outputs[0]].name, "out");
+    CHECK_STR(g->nodes[0].name, "conv");
+    float x[32], want[3], got[3];
+    for (int i = 0; i < 32; i++) x[i] = (float)((i * 5 % 13) - 6) / 4.0f;
+    synth_expect(&s, x, 1, want);
+    int64_t dims[4] = {1, 4, 4, 2};
+    pl_session *ss = pl_session_new(g, 1, &err);
+    CHECK(ss);
+    pl_status st = pl_session_set_input_shape(ss, 0, 4, dims, &err);
+    if (st == PL_OK) {
+        memcpy(pl_session_input(ss, 0), x, sizeof x);
+        st = pl_session_run(ss, &err);
+    }
+    if (st == PL_OK) memcpy(got, pl_session_output(ss, 0, NULL, NULL), sizeof got);
+    pl_session_free(ss);
+    CHECK_MSG(st == PL_OK, "%s", err.msg);
+    for (int i = 0; i < 3; i++) CHECK_NEAR(got[i], want[i], 1e-5);
+    keep_graph(NULL);
+}
+
 /* ---- hostile model.json ---------------------------------------------------------------- */
 /* Replace the first `from` in the synthetic json with `to`; load; expect
  * failure with `msg` in the error. */
@@ -738,6 +775,8 @@ TEST(tfjs_hostile_models_fail_cleanly)
     expect_fail("\"weightsManifest\"", "\"weightsManifestX\"", 0, "weightsManifest");
     expect_fail("\"begin_mask\"", "\"ellipsis_mask\": {\"i\": \"3\"}, \"x\"", 0, "two ellipses");
     expect_fail("{\"name\": \"x\", \"op\": \"Placeholder\"", "{\"name\": \"x\", \"op\": \"Const\"", 0, "no entry");
+    expect_fail("[\"x\", \"cw\", \"cb\", \"^x\"]", "[\"x\", \"cw\", \"cb\", \"^out\"]", 0, "cycle");
+    expect_fail("[\"x\", \"cw\", \"cb\", \"^x\"]", "[\"conv\", \"cw\", \"cb\"]", 0, "'conv' depends on itself");
     synth_make(&s);
     expect_fail("\"x\"", "\"x\"", sizeof s.bin - 1, "truncated");
 }

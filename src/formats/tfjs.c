@@ -1154,6 +1154,66 @@ static pl_status add_outputs(loader *L, const pl_json *doc, const pl_json *nodes
     return s;
 }
 
+/* The node a ref names (index in `nodes`), or -1. */
+static int ref_node(const strmap *idx, const pl_json *ref)
+{
+    const char *r = pl_json_as_string(ref, NULL);
+    if (!r) return -1;
+    if (r[0] == '^') r++;
+    char buf[1024];
+    size_t n = strcspn(r, ":");
+    if (n >= sizeof buf) return -1;
+    memcpy(buf, r, n);
+    buf[n] = '\0';
+    return map_get(idx, buf);
+}
+
+/* A GraphDef need not list producers before consumers: order[] gets the
+ * nodes depth-first in file order (so an ordered file keeps its order),
+ * with a clear error on a cycle. Iterative, for deep graphs. */
+static pl_status order_nodes(loader *L, const pl_json *nodes, int *order)
+{
+    int n = pl_json_len(nodes), n_out = 0, top = 0, cap = 2 * n + 16;
+    strmap idx = {0};
+    unsigned char *state = calloc((size_t)n + 1, 1); /* 0 new, 1 open, 2 done */
+    int *stack = malloc((size_t)cap * sizeof *stack);
+    pl_status s = state && stack ? PL_OK : nomem(L);
+    for (int i = 0; i < n && s == PL_OK; i++) {
+        const char *name = pl_json_as_string(pl_json_get(pl_json_at(nodes, i), "name"), NULL);
+        if (name && !map_put(&idx, name, i)) s = nomem(L);
+    }
+    for (int i = 0; i < n && s == PL_OK; i++) {
+        if (state[i]) continue;
+        stack[top++] = i;
+        while (top > 0 && s == PL_OK) {
+            int t = stack[top - 1];
+            if (state[t] == 2) { top--; continue; }
+            if (state[t] == 1) { state[t] = 2; order[n_out++] = t; top--; continue; }
+            state[t] = 1;
+            const pl_json *ins = pl_json_get(pl_json_at(nodes, t), "input");
+            for (int k = pl_json_len(ins) - 1; k >= 0; k--) {
+                int d = ref_node(&idx, pl_json_at(ins, k));
+                if (d < 0 || state[d] == 2) continue;
+                if (state[d] == 1) {
+                    s = pl_fail(L->err, PL_ERR_FORMAT, "%s: node '%.200s' depends on itself (a cycle)", L->name,
+                                pl_json_as_string(pl_json_get(pl_json_at(nodes, d), "name"), "?"));
+                    break;
+                }
+                if (top >= cap) {
+                    int *grown = realloc(stack, (size_t)(cap *= 2) * sizeof *stack);
+                    if (!grown) { s = nomem(L); break; }
+                    stack = grown;
+                }
+                stack[top++] = d;
+            }
+        }
+    }
+    map_free(&idx);
+    free(state);
+    free(stack);
+    return s;
+}
+
 static pl_status load_doc(loader *L, const pl_json *doc, const uint8_t *weights, size_t wlen)
 {
     const pl_json *topo = pl_json_get(doc, "modelTopology");
@@ -1165,11 +1225,14 @@ static pl_status load_doc(loader *L, const pl_json *doc, const uint8_t *weights,
     pl_status s = pl_tfjs_weights_decode(pl_json_get(doc, "weightsManifest"), weights, wlen, L->name,
                                          &L->ws, L->err);
     if (s != PL_OK) return s;
+    int *order = malloc(((size_t)pl_json_len(nodes) + 1) * sizeof *order);
+    s = order ? order_nodes(L, nodes, order) : nomem(L);
     for (int i = 0; i < pl_json_len(nodes) && s == PL_OK; i++) {
-        L->node = pl_json_at(nodes, i);
+        L->node = pl_json_at(nodes, order[i]);
         L->op = L->nname = NULL;
         s = convert_node(L);
     }
+    free(order);
     if (s == PL_OK && L->g->n_inputs == 0)
         s = pl_fail(L->err, PL_ERR_FORMAT, "%s: no Placeholder (graph input)", L->name);
     if (s == PL_OK) s = add_outputs(L, doc, nodes);
