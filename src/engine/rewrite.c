@@ -482,6 +482,22 @@ static void compact(rw *r)
     g->n_nodes = w;
 }
 
+/* Constants nothing reads any more (weights replaced by folded copies)
+ * give their memory back; the tensor stays, as an unused activation, so
+ * that indices do not move. */
+static void release_orphans(rw *r)
+{
+    pl_graph *g = r->g;
+    for (int t = 0; t < g->n_tensors; t++) {
+        pl_tensor *tt = &g->tensors[t];
+        if (!tt->is_const || r->ncons[t] > 0) continue;
+        free(tt->data);
+        tt->data = NULL;
+        tt->is_const = 0;
+        tt->rank = 0;
+    }
+}
+
 typedef int (*rule_fn)(rw *r, pl_node *n, int ni);
 static int rule_prelu(rw *r, pl_node *n, int ni) { (void)ni; return rewrite_prelu(r, n); }
 static int rule_clip(rw *r, pl_node *n, int ni) { (void)ni; return rewrite_clip(r, n); }
@@ -535,6 +551,9 @@ pl_status pl_graph_optimize(pl_graph *g, pl_error *err)
     rw_index(&r);
     while (mark_dead(&r)) {}
     compact(&r);
+    memset(r.dead, 0, (size_t)g->n_nodes + 1);
+    rw_index(&r);
+    release_orphans(&r);
     st = pl_graph_validate(g, err);
     if (st != PL_OK) pl_error_prefix(err, "after optimising: ");
 done:
