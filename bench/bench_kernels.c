@@ -384,7 +384,7 @@ int main(int argc, char **argv)
     double p5 = c->avx512f ? fl * 16 / time_it(peak_avx512, &sink) / 1e9 : 0;
     printf("measured FMA peak: AVX2 %.1f GFLOPS, AVX-512 %.1f GFLOPS\n\n", p2, p5);
 
-    static layer L[8];
+    static layer L[10];
     layer_init(&L[0], "3x3 56x56 64->64", conv(56, 56, 64, 64, 3, 1, 1), NULL);
     layer_init(&L[1], "dw3x3 56x56 64", conv(56, 56, 64, 64, 3, 1, 64), NULL);
     layer_init(&L[2], "pw1x1 56x56 64->64", conv(56, 56, 64, 64, 1, 1, 1), L[1].y);
@@ -393,6 +393,14 @@ int main(int argc, char **argv)
     layer_init(&L[5], "GDC 7x7 512", conv(7, 7, 512, 512, 7, 1, 512), NULL);
     layer_init(&L[6], "3x3 s2 112x112 3->64", conv(112, 112, 3, 64, 3, 2, 1), NULL);
     layer_init(&L[7], "1x1 7x7 128->512", conv(7, 7, 128, 512, 1, 1, 1), NULL);
+    /* MTCNN pnet on a 640x480 level of the pyramid: unpadded 3x3 conv1,
+     * and a 1x1 head reading conv3's 32 channels for 2 outputs. */
+    pl_conv_shape pnet1 = conv(480, 640, 3, 10, 3, 1, 1), head = conv(238, 318, 32, 2, 1, 1, 1);
+    pnet1.pad_top = pnet1.pad_left = 0;
+    pnet1.out_h = 478;
+    pnet1.out_w = 638;
+    layer_init(&L[8], "pnet conv1", pnet1, NULL);
+    layer_init(&L[9], "pnet head", head, NULL);
     L[5].ep.act = PL_ACT_NONE;
     row rows[] = {{"conv 3x3 56x56 64->64", {&L[0]}, 1},
                   {"dw3x3+pw1x1 56x56 64", {&L[1], &L[2]}, 2},
@@ -400,7 +408,9 @@ int main(int argc, char **argv)
                   {"dw 3x3 s2 56x56 128", {&L[4]}, 1},
                   {"GDC 7x7 512", {&L[5]}, 1},
                   {"stem 3x3 s2 112 3->64", {&L[6]}, 1},
-                  {"1x1 7x7 128->512", {&L[7]}, 1}};
+                  {"1x1 7x7 128->512", {&L[7]}, 1},
+                  {"pnet 3x3 480x640 3->10", {&L[8]}, 1},
+                  {"pnet 1x1 238x318 32->2", {&L[9]}, 1}};
     int nrows = sizeof rows / sizeof rows[0];
 
     printf("%-24s %7s | %-9s | %-18s | %-18s | %-18s | %s\n", "layer", "MFLOP", "ref",
@@ -429,7 +439,7 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     bench_pools(&cpu);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 10; i++) {
         dnnl_conv_free(&L[i].dn);
         if (i != 2) free(L[i].x);
         free(L[i].w), free(L[i].b), free(L[i].y);

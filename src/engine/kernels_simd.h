@@ -157,18 +157,44 @@ ALWAYS_INLINE void tile_tap(vec acc[PMAX][NVMAX], const float *const *xs, const 
     }
 }
 
+/* Activation, then stores. The branches on the activation and on whether
+ * the block is full are taken once per tile, not once per pixel: with few
+ * input channels (a 3-channel stem) the epilogue is a large part of a tile. */
 ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const int P, const int NV)
 {
     const pl_epilogue *ep = a->ep;
-    int vect = ep->act != PL_ACT_NONE && ep->act != PL_ACT_SIGMOID && ep->act != PL_ACT_TANH;
+    const pl_act act = ep->act;
+    if (act == PL_ACT_RELU) {
 #pragma GCC unroll 24
-    for (int p = 0; p < P; p++) {
-        if (vect)
+        for (int p = 0; p < P; p++)
+#pragma GCC unroll 2
+            for (int j = 0; j < NV; j++) acc[p][j] = V_MAX(acc[p][j], V_ZERO());
+    } else if (act != PL_ACT_NONE && act != PL_ACT_SIGMOID && act != PL_ACT_TANH) {
+#pragma GCC unroll 24
+        for (int p = 0; p < P; p++)
 #pragma GCC unroll 2
             for (int j = 0; j < NV; j++)
                 acc[p][j] = act_vec(acc[p][j], ep, a->slope ? a->slope + j * VL : NULL);
-        store_pixel(a->y + p * a->ypix, acc[p], NV, a->nvalid, ep, 0);
     }
+    if (a->nvalid == NV * VL) {
+#pragma GCC unroll 24
+        for (int p = 0; p < P; p++)
+#pragma GCC unroll 2
+            for (int j = 0; j < NV; j++) V_STORE(a->y + p * a->ypix + j * VL, acc[p][j]);
+    } else {
+#pragma GCC unroll 24
+        for (int p = 0; p < P; p++)
+#pragma GCC unroll 2
+            for (int j = 0; j < NV; j++) {
+                int left = a->nvalid - j * VL;
+                if (left >= VL) V_STORE(a->y + p * a->ypix + j * VL, acc[p][j]);
+                else if (left > 0) V_STORE_PART(a->y + p * a->ypix + j * VL, acc[p][j], left);
+            }
+    }
+    if (act == PL_ACT_SIGMOID || act == PL_ACT_TANH)
+        for (int p = 0; p < P; p++)
+            for (int c = 0; c < a->nvalid; c++)
+                a->y[p * a->ypix + c] = pl_apply_act(a->y[p * a->ypix + c], ep, c);
 }
 
 /* P pixels whose windows are evenly spaced (a->xpix apart): one row of the
