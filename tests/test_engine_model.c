@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/session.h"
+#include "formats/formats.h"
 #include "pasalista.h"
 #include "test.h"
 
@@ -208,4 +210,22 @@ TEST(cli_run_model)
              cli, model("expo/onet.tflite"), out);
     CHECK_EQ_INT(system(cmd), 0);
     unlink(out);
+}
+
+TEST(model_arena_is_a_fraction_of_the_activations)
+{
+    if (access(model("expo/MobileFaceNet.tflite"), R_OK)) SKIP("models not fetched (make models)");
+    pl_error err = {0};
+    pl_graph *g = pl_model_graph_load(model("expo/MobileFaceNet.tflite"), &err);
+    CHECK_MSG(g, "%s", err.msg);
+    pl_session *s = pl_session_new(g, 1, &err);
+    int64_t d[4] = {1, 112, 112, 3};
+    CHECK(pl_session_set_input_shape(s, 0, 4, d, &err) == PL_OK);
+    double all = 0;
+    for (int i = 0; i < g->n_nodes; i++) all += 4.0 * (double)pl_tensor_numel(&g->tensors[g->nodes[i].outputs[0]]);
+    double arena = (double)pl_session_arena_bytes(s);
+    printf("    MobileFaceNet batch 1: arena %.2f MB for %.2f MB of activations\n", arena / 1e6, all / 1e6);
+    CHECK(arena < 0.25 * all);
+    pl_session_free(s);
+    pl_graph_free(g);
 }

@@ -435,3 +435,44 @@ TEST(pad_and_slice)
     int64_t od2[2] = {3, 2};
     expect(g, seq, 2, xd2, want2, 6, 2, od2);
 }
+
+TEST(unary_log_sqrt_rsqrt_identity)
+{
+    pl_op ops[] = {PL_OP_LOG, PL_OP_SQRT, PL_OP_RSQRT, PL_OP_IDENTITY};
+    float a[3] = {0.25f, 1, 4};
+    float want[][3] = {{logf(0.25f), 0, logf(4)}, {0.5f, 1, 2}, {2, 1, 0.5f}, {0.25f, 1, 4}};
+    for (int k = 0; k < N_OF(ops); k++) {
+        pl_graph *g = pl_graph_new("t");
+        int64_t d[1] = {3};
+        int x = h_input(g, "x", 1, d), y;
+        h_node(g, ops[k], 1, x, 0, 0, 0, &y);
+        pl_graph_add_output(g, y);
+        expect(g, a, 1, d, want[k], 3, 1, d);
+    }
+}
+
+TEST(conv_fused_leaky_clip_sigmoid_tanh)
+{
+    pl_act acts[] = {PL_ACT_LEAKY, PL_ACT_CLIP, PL_ACT_SIGMOID, PL_ACT_TANH};
+    float xv[4] = {-2, -0.5f, 0.5f, 3};
+    for (int k = 0; k < N_OF(acts); k++) {
+        pl_graph *g = pl_graph_new("t");
+        int64_t xd[4] = {1, 1, 4, 1}, wd[4] = {1, 1, 1, 1};
+        float one = 1;
+        int x = h_input(g, "x", 4, xd), w = h_const(g, "w", 4, wd, &one), y;
+        pl_node *n = h_node(g, PL_OP_CONV2D, 2, x, w, 0, 0, &y);
+        n->params.act = acts[k];
+        n->params.alpha = 0.1f;
+        n->params.clip.lo = -1;
+        n->params.clip.hi = 1;
+        pl_graph_add_output(g, y);
+        float want[4];
+        for (int i = 0; i < 4; i++) {
+            float v = xv[i];
+            want[i] = acts[k] == PL_ACT_LEAKY ? (v >= 0 ? v : 0.1f * v)
+                    : acts[k] == PL_ACT_CLIP ? (v < -1 ? -1 : v > 1 ? 1 : v)
+                    : acts[k] == PL_ACT_SIGMOID ? 1 / (1 + expf(-v)) : tanhf(v);
+        }
+        expect(g, xv, 4, xd, want, 4, 4, xd);
+    }
+}
