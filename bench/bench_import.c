@@ -1,10 +1,11 @@
 /* bench_import.c — roster import speed: N students (default 300) whose
  * photos come from the local fake Drive (tests/drive_server.py), at
- * --jobs 8 and, for comparison, --jobs 1. Run from the repository root:
+ * --jobs 8 and, for comparison, --jobs 1; then again with 50 ms added to
+ * every answer, as a real network would. Run from the repository root:
  *
  *     make build/bench/bench_import && build/bench/bench_import [N]
  *
- * Each photo is a 640x480 JPEG (~60 KB) made unique per student. */
+ * Each photo is a 640x480 JPEG (~21 KB) made unique per student. */
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,7 +16,7 @@
 
 static pid_t server;
 
-static int start_server(const char *files, int *port)
+static int start_server(const char *files, const char *latency, int *port)
 {
     int in[2], out[2];
     if (pipe(in) || pipe(out)) return 0;
@@ -23,7 +24,8 @@ static int start_server(const char *files, int *port)
     if (server == 0) {
         dup2(in[0], 0);
         dup2(out[1], 1);
-        execl("/usr/bin/python3", "python3", "tests/drive_server.py", files, "--lifetime", "600", (char *)NULL);
+        execl("/usr/bin/python3", "python3", "tests/drive_server.py", files, "--lifetime", "600", "--latency",
+              latency, (char *)NULL);
         _exit(127);
     }
     close(in[0]);
@@ -86,36 +88,40 @@ int main(int argc, char **argv)
     fwrite(jpg, 1, len, f);
     fclose(f);
     free(jpg);
-    if (!start_server(files, &port)) {
-        fprintf(stderr, "cannot start tests/drive_server.py (run from the repository root)\n");
-        return 1;
-    }
-    printf("roster import: %d students, one %zu-byte JPEG each, local fake Drive on 127.0.0.1:%d\n", n, len, port);
-    int jobs_list[] = {8, 1};
-    for (int k = 0; k < 2; k++) {
-        snprintf(roster_path, sizeof roster_path, "%s/roster%d.csv", dir, k);
-        f = fopen(roster_path, "w");
-        fprintf(f, "Nombre completo,Foto\n");
-        for (int i = 0; i < n; i++)
-            fprintf(f, "Estudiante %04d,https://drive.google.com/file/d/direct-bench%d-%05d/view\n", i, k, i);
-        fclose(f);
-        snprintf(photos, sizeof photos, "%s/photos%d", dir, k);
-        pl_import_result res;
-        double t0 = now_s();
-        if (!run(roster_path, photos, port, jobs_list[k], &res)) return 1;
-        double t1 = now_s();
-        printf("  --jobs %d: %.2f s  (%.0f photos/s), downloaded %d, failed %d\n", jobs_list[k], t1 - t0,
-               res.downloaded / (t1 - t0), res.downloaded, res.failed);
-        pl_import_result_free(&res);
-        if (k == 0) { /* the same roster again: everything skipped */
-            t0 = now_s();
-            if (!run(roster_path, photos, port, 8, &res)) return 1;
-            printf("  re-run (all present): %.2f s, skipped %d\n", now_s() - t0, res.skipped);
-            pl_import_result_free(&res);
+    const char *latencies[] = {"0", "0.05"};
+    for (int l = 0; l < 2; l++) {
+        if (!start_server(files, latencies[l], &port)) {
+            fprintf(stderr, "cannot start tests/drive_server.py (run from the repository root)\n");
+            return 1;
         }
+        printf("roster import: %d students, one %zu-byte JPEG each, local fake Drive on 127.0.0.1:%d, "
+               "%s s added per answer\n", n, len, port, latencies[l]);
+        int jobs_list[] = {8, 1};
+        for (int k = 0; k < 2; k++) {
+            snprintf(roster_path, sizeof roster_path, "%s/roster%d%d.csv", dir, l, k);
+            f = fopen(roster_path, "w");
+            fprintf(f, "Nombre completo,Foto\n");
+            for (int i = 0; i < n; i++)
+                fprintf(f, "Estudiante %04d,https://drive.google.com/file/d/direct-bench%d%d-%05d/view\n", i, l, k, i);
+            fclose(f);
+            snprintf(photos, sizeof photos, "%s/photos%d%d", dir, l, k);
+            pl_import_result res;
+            double t0 = now_s();
+            if (!run(roster_path, photos, port, jobs_list[k], &res)) return 1;
+            double t1 = now_s();
+            printf("  --jobs %d: %.2f s  (%.0f photos/s), downloaded %d, failed %d\n", jobs_list[k], t1 - t0,
+                   res.downloaded / (t1 - t0), res.downloaded, res.failed);
+            pl_import_result_free(&res);
+            if (k == 0) { /* the same roster again: everything skipped */
+                t0 = now_s();
+                if (!run(roster_path, photos, port, 8, &res)) return 1;
+                printf("  re-run (all present): %.2f s, skipped %d\n", now_s() - t0, res.skipped);
+                pl_import_result_free(&res);
+            }
+        }
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
     }
-    kill(server, SIGTERM);
-    waitpid(server, NULL, 0);
     tmpdir_rm(dir);
     free(dir);
     return 0;

@@ -2,7 +2,7 @@
 """drive_server.py — a local stand-in for Google Drive, for the roster
 import tests (Python stdlib only).
 
-    /usr/bin/python3 tests/drive_server.py FILES_DIR [--lifetime SECONDS]
+    /usr/bin/python3 tests/drive_server.py FILES_DIR [--lifetime SECONDS] [--latency SECONDS]
 
 Listens on 127.0.0.1 on a free port and prints that port on the first line
 of stdout. Exits when stdin closes (the test that started it died), on
@@ -42,6 +42,9 @@ FILES = sys.argv[1] if len(sys.argv) > 1 else "."
 LIFETIME = 120.0
 if "--lifetime" in sys.argv:
     LIFETIME = float(sys.argv[sys.argv.index("--lifetime") + 1])
+LATENCY = 0.0  # seconds added before every answer, like a real network
+if "--latency" in sys.argv:
+    LATENCY = float(sys.argv[sys.argv.index("--latency") + 1])
 
 hits = {}
 ranges = {}
@@ -107,6 +110,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, body)
 
     def do_GET(self):
+        if LATENCY:
+            time.sleep(LATENCY)
         u = urlparse(self.path)
         q = parse_qs(u.query)
         ident = (q.get("id") or [""])[0]
