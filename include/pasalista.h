@@ -345,7 +345,7 @@ typedef struct pl_take_photo {
     int ok;                         /* 0: could not be read (see error)      */
     char error[1024];
     int n_faces;
-    double ms_decode, ms_detect, ms_embed, ms_match;
+    double ms_decode, ms_detect, ms_align, ms_embed, ms_match; /* ms_embed excludes ms_align */
 } pl_take_photo;
 
 typedef struct pl_take_result {
@@ -376,6 +376,137 @@ pl_status pl_take_write_json(const pl_take_result *r, FILE *f);
  * themselves are only read. */
 pl_status pl_take_write_outputs(pl_app *app, const pl_take_result *r,
                                 const char *dir, pl_error *err);
+
+/* ---- attendance records: classes, sessions, marks, reports (src/records/) -- */
+
+/* Every function below opens the database file itself and does its work as
+ * ONE transaction: on any error the file is left exactly as it was. */
+
+typedef struct pl_class_summary {
+    char name[128];
+    int n_students, n_sessions;
+    char created[32];
+} pl_class_summary;
+
+/* Create a class (creating the database file, mode 0600, when missing).
+ * *created = 0 when it already existed. */
+pl_status pl_class_create(const char *db, const char *name, int *created,
+                          pl_error *err);
+/* All classes by name; *out is malloc'd (free()). */
+pl_status pl_class_list(const char *db, pl_class_summary **out, int *n,
+                        pl_error *err);
+
+typedef struct pl_class_add_result {
+    int listed;        /* students named by the source                     */
+    int added;         /* newly put on the class roster                    */
+    int already;       /* already on it                                    */
+    int new_students;  /* of the added, not in the database before (no face
+                          enrolled yet: they stay absent until enrolled)   */
+} pl_class_add_result;
+/* Put every student of SOURCE (an enrollment folder, a flat folder of
+ * photos named after students, or the output of `roster import`) on the
+ * class roster. Students are shared by all classes. */
+pl_status pl_class_add_students(const char *db, const char *cls,
+                                const char *source, pl_class_add_result *r,
+                                pl_error *err);
+
+/* Record attendance for a class: like pl_take, but only the class's
+ * students are matched, and the session of (class, date) gets the photos
+ * (by SHA-256), every face (box, match, score) and each student's mark, in
+ * one transaction at the end. date is YYYY-MM-DD or NULL for today. More
+ * photos on the same class and date add to the same session; an automatic
+ * mark only goes up and never replaces a manual one. If any photo cannot be
+ * read nothing is recorded (PL_ERR_ARG naming it). */
+typedef struct pl_take_session {
+    char cls[128];
+    char date[11];
+    int64_t session_id;
+    int session_created;     /* 1: the first photos of this class and date */
+    int photos_added;        /* new to the session                         */
+    int photos_already;      /* same bytes were already part of it         */
+    int faces_added;
+    int marks_changed;
+} pl_take_session;
+pl_status pl_take_class(pl_app *app, const char *cls, const char *date,
+                        const char *const *photos, int n_photos,
+                        pl_take_result *out, pl_take_session *rec,
+                        pl_error *err);
+
+/* A person's mark for a student of the class on a date: present, absent,
+ * excused (or review). who names the person (audit log); note may be NULL.
+ * The session is created (everyone else absent) when there is none yet.
+ * old_status gets the mark before ("" when none). */
+pl_status pl_mark_set(const char *db, const char *cls, const char *date,
+                      const char *student, const char *status, const char *who,
+                      const char *note, char old_status[16], pl_error *err);
+
+/* The students x dates matrix of a class. */
+typedef struct pl_report_cell {
+    char status[16];       /* present|absent|review|excused; "" = no mark   */
+    char source[8];        /* auto | manual                                  */
+    char auto_status[16];  /* what the photos said (present|review|absent);
+                              "" when the session has no photos             */
+    float score;           /* best match score, NAN when none               */
+} pl_report_cell;
+
+typedef struct pl_report_session {
+    char date[11];
+    int photos, faces, unknown_faces;
+    int present, absent, review, excused;
+    int open_review;       /* marks still "review": a person must decide    */
+} pl_report_session;
+
+typedef struct pl_report_student {
+    char name[256];
+    int on_roster;         /* 0: only kept marks (forgotten or removed)     */
+    int present, absent, review, excused;
+    double percent;        /* present / (present+absent+review), excused not
+                              counted; NAN when there is nothing to count   */
+} pl_report_student;
+
+typedef struct pl_report {
+    char cls[128];
+    char from[11], to[11];             /* "" = open                          */
+    pl_report_session *sessions;       /* by date                            */
+    int n_sessions;
+    pl_report_student *students;       /* by name                            */
+    int n_students;
+    pl_report_cell *cells;             /* n_students x n_sessions, row major */
+    int open_review_sessions;          /* sessions with open review items    */
+} pl_report;
+
+/* Build the report of a class, sessions from..to inclusive (either NULL). */
+pl_status pl_report_build(const char *db, const char *cls, const char *from,
+                          const char *to, pl_report *out, pl_error *err);
+void pl_report_free(pl_report *r);
+/* Write reports in format "csv" | "xlsx" | "html" | "json" to path ("-" is
+ * stdout; xlsx needs a file). XLSX: one sheet per class, frozen header
+ * row, percentages; CSV takes exactly one report. */
+pl_status pl_report_write(const pl_report *reports, int n, const char *format,
+                          const char *path, pl_error *err);
+
+/* ---- students: consent and forgetting (src/records/) ---------------------- */
+
+typedef struct pl_student_summary {
+    char name[256];
+    int photos, embeddings, classes;
+    int consent;
+    char consent_date[32];
+} pl_student_summary;
+pl_status pl_student_list(const char *db, pl_student_summary **out, int *n,
+                          pl_error *err);
+/* Record consent (1) or its withdrawal (0); date YYYY-MM-DD or NULL=today. */
+pl_status pl_student_consent(const char *db, const char *name, int consent,
+                             const char *date, pl_error *err);
+/* Delete the student's photos, crops, embeddings and faces, take them off
+ * every class, keep their attendance marks only with keep_attendance, then
+ * compact the file so the deleted bytes cannot be recovered from it. */
+pl_status pl_student_forget(const char *db, const char *name,
+                            int keep_attendance, pl_error *err);
+
+/* A consistent copy of the database into dest (0600) while other
+ * processes keep working. */
+pl_status pl_backup(const char *db, const char *dest, pl_error *err);
 
 /* ---- identify a folder of photos (src/attend/identify.c) ------------------ */
 

@@ -92,8 +92,9 @@ pl_status pl_take_write_json(const pl_take_result *r, FILE *f)
         pl_json_fput_string(f, ph->path);
         if (ph->ok)
             fprintf(f, ",\"ok\":true,\"width\":%d,\"height\":%d,\"faces\":%d,"
-                       "\"ms\":{\"decode\":%.1f,\"detect\":%.1f,\"embed\":%.1f,\"match\":%.1f}}",
-                    ph->w, ph->h, ph->n_faces, ph->ms_decode, ph->ms_detect, ph->ms_embed, ph->ms_match);
+                       "\"ms\":{\"decode\":%.1f,\"detect\":%.1f,\"align\":%.1f,\"embed\":%.1f,\"match\":%.1f}}",
+                    ph->w, ph->h, ph->n_faces, ph->ms_decode, ph->ms_detect, ph->ms_align, ph->ms_embed,
+                    ph->ms_match);
         else {
             fprintf(f, ",\"ok\":false,\"error\":");
             pl_json_fput_string(f, ph->error);

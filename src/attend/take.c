@@ -93,7 +93,8 @@ static pl_status process_photo(pl_app *app, const pl_gallery *g, const pl_match_
     if (!emb || !scores || !res) st = pl_fail(err, PL_ERR_NOMEM, "out of memory");
     if (st == PL_OK) st = pl_embedder_run(app->embedder, img, found, n, emb, err);
     double t2 = now_ms();
-    ph->ms_embed = t2 - t1;
+    ph->ms_align = pl_embedder_last_align_ms(app->embedder);
+    ph->ms_embed = t2 - t1 - ph->ms_align;
     if (st == PL_OK && g->n_students > 0 && g->dim != dim)
         st = pl_fail(err, PL_ERR_ARG, "gallery has %d-d embeddings but model %s gives %d-d", g->dim,
                      app->model, dim);
@@ -180,9 +181,18 @@ pl_status pl_take(pl_app *app, const char *const *photos, int n_photos, pl_take_
     memset(&g, 0, sizeof g);
     pl_status st = pl_store_gallery_load(app->store, app->model, &g, err);
     if (st != PL_OK) return st;
+    st = pl_take_gallery(app, &g, photos, n_photos, out, err);
+    pl_gallery_free(&g);
+    return st;
+}
+
+pl_status pl_take_gallery(pl_app *app, const pl_gallery *gallery, const char *const *photos,
+                          int n_photos, pl_take_result *out, pl_error *err)
+{
+    const pl_gallery g = *gallery;
     pl_match_thresholds th;
     thresholds(app, &th);
-    st = init_result(app, &g, &th, n_photos, out, err);
+    pl_status st = init_result(app, &g, &th, n_photos, out, err);
     face_list faces = {0};
     for (int p = 0; p < n_photos && st == PL_OK; p++) {
         pl_take_photo *ph = &out->photos[p];
@@ -205,7 +215,6 @@ pl_status pl_take(pl_app *app, const char *const *photos, int n_photos, pl_take_
     out->faces = faces.v;
     out->n_faces = faces.n;
     if (st == PL_OK) decide_students(out);
-    pl_gallery_free(&g);
     if (st != PL_OK) pl_take_result_free(out);
     return st;
 }

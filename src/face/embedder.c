@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/session.h"
 #include "face/align.h"
@@ -42,6 +43,7 @@ struct pl_embedder {
     int output;              /* resolved output index                        */
     int dim;
     int planned_batch;
+    double align_ms;         /* time spent cropping in the last run          */
 };
 
 const pl_embedder_spec *pl_embedder_specs(int *n)
@@ -205,20 +207,32 @@ static void l2_normalize(float *v, int n)
     for (int i = 0; i < n; i++) v[i] *= inv;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+double pl_embedder_last_align_ms(const pl_embedder *e) { return e->align_ms; }
+
 pl_status pl_embedder_run(pl_embedder *e, const pl_image *img, const pl_face *faces, int n,
                           float *out, pl_error *err)
 {
     const pl_input_spec *in = &e->spec.input;
     size_t per_face = (size_t)in->w * in->h * 3;
+    e->align_ms = 0;
     for (int start = 0; start < n; start += MAX_BATCH) {
         int batch = n - start < MAX_BATCH ? n - start : MAX_BATCH;
         if (plan(e, batch, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         float *x = pl_session_input(e->session, 0);
+        double t0 = now_ms();
         for (int i = 0; i < batch; i++) {
             float m[6];
             pl_embedder_crop_map(&e->spec, &faces[start + i], m);
             pl_sample_affine(img, m, in, x + (size_t)i * per_face);
         }
+        e->align_ms += now_ms() - t0;
         if (pl_session_run(e->session, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         int rank;
         int64_t dims[PL_MAX_RANK];

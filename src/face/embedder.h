@@ -47,6 +47,10 @@ pl_status pl_embedder_run(pl_embedder *e, const pl_image *img,
                           const pl_face *faces, int n, float *out,
                           pl_error *err);
 
+/* Milliseconds the last pl_embedder_run spent aligning and cropping (the
+ * rest was the network). */
+double pl_embedder_last_align_ms(const pl_embedder *e);
+
 /* The affine map (output pixel -> image) this embedder uses for a face;
  * also used to cut the face thumbnails shown to teachers. */
 void pl_embedder_crop_map(const pl_embedder_spec *s, const pl_face *f,
