@@ -510,3 +510,27 @@ TEST(roster_headers_latam)
     tmpdir_rm(dir);
     free(dir);
 }
+
+/* A "Fotos" header merged over two columns: both are photo columns. */
+TEST(roster_xlsx_merged_photo_header)
+{
+    char *dir = tmpdir_new(), path[512];
+    snprintf(path, sizeof path, "%s/m.xlsx", dir);
+    CHECK(write_xlsx_raw(path,
+                         "<sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>Alumno</t></is></c>"
+                         "<c r=\"B1\" t=\"inlineStr\"><is><t>Fotos</t></is></c></row>"
+                         "<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>Iván</t></is></c>"
+                         "<c r=\"B2\" t=\"inlineStr\"><is><t>https://x.org/1.jpg</t></is></c>"
+                         "<c r=\"C2\" t=\"inlineStr\"><is><t>https://x.org/2.jpg</t></is></c></row></sheetData>"
+                         "<mergeCells count=\"1\"><mergeCell ref=\"B1:C1\"/></mergeCells>",
+                         NULL, NULL));
+    pl_roster r;
+    pl_error e = {0};
+    CHECK_MSG(pl_roster_read(path, NULL, &r, &e) == PL_OK, "%s", e.msg);
+    CHECK_STR(r.rows[0].name, "Iván");
+    CHECK_EQ_INT(r.rows[0].n_links, 2);
+    CHECK_STR(r.rows[0].links[1], "https://x.org/2.jpg");
+    pl_roster_free(&r);
+    tmpdir_rm(dir);
+    free(dir);
+}
