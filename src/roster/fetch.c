@@ -153,7 +153,7 @@ static char *read_head(const char *path, size_t max, size_t *len)
 static void check_html(run *r, pl_fetch *f)
 {
     size_t len;
-    char *head = read_head(f->path, HTML_PEEK, &len);
+    char *head = read_head(f->path, 1024, &len); /* enough to tell HTML */
     if (!head) {
         finish(r, f, 0, PL_REASON_IO, "cannot read back %s", f->path);
         return;
@@ -161,6 +161,11 @@ static void check_html(run *r, pl_fetch *f)
     if (pl_content_sniff((uint8_t *)head, len) != PL_CONTENT_HTML) {
         free(head);
         finish(r, f, 1, PL_REASON_NONE, "HTTP %d", f->http_code);
+        return;
+    }
+    free(head);
+    if (!(head = read_head(f->path, HTML_PEEK, &len))) {
+        finish(r, f, 0, PL_REASON_IO, "cannot read back %s", f->path);
         return;
     }
     char next[2048];
