@@ -160,7 +160,9 @@ pl_embedder *pl_embedder_new(const char *name, int n_threads, pl_error *err)
         return NULL;
     }
     e->planned_batch = -1;
-    if (load_graph(e, name, err) != PL_OK ||
+    pl_status loaded = load_graph(e, name, err);
+    e->spec.input.antialias = 1; /* faces are usually bigger than the crop */
+    if (loaded != PL_OK ||
         !(e->session = pl_session_new(e->graph, n_threads, err)) ||
         resolve_output(e, err) != PL_OK) {
         pl_embedder_free(e);

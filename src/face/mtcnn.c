@@ -1,6 +1,7 @@
 #include "face/mtcnn.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,7 +142,7 @@ static float normalize(float v) { return (v - 127.5f) * (1.0f / 128.0f); }
 static void crop_transposed(const pl_image *img, const pl_mtcnn_box *b, int size, float *out)
 {
     pl_input_spec spec = {size, size, 0, {127.5f, 127.5f, 127.5f},
-                          {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NWHC};
+                          {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NWHC, 0};
     float m[6];
     pl_box_to_affine(b->x1, b->y1, b->x2, b->y2, size, size, m);
     pl_sample_affine(img, m, &spec, out);
@@ -245,24 +246,30 @@ static pl_status stage_pnet(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_opt
 {
     float scales[64];
     int n_scales = pl_mtcnn_scales(img->w, img->h, opt->min_face, opt->factor, scales, 64);
-    for (int i = 0; i < n_scales; i++) {
+    /* Each level is shrunk from the previous one (area filter: small faces
+     * survive big reductions without aliasing), so the photo itself is
+     * read once, not once per level. */
+    pl_image prev = {0};
+    pl_status st = PL_OK;
+    for (int i = 0; i < n_scales && st == PL_OK; i++) {
         int lw = (int)ceilf(img->w * scales[i]), lh = (int)ceilf(img->h * scales[i]);
         if (lw < PNET_CELL || lh < PNET_CELL) break;
-        /* Area filter: small faces survive big reductions without aliasing. */
         pl_image lvl = {0};
-        if (pl_image_resize(img, lw, lh, PL_RESIZE_AREA, &lvl, err) != PL_OK)
-            return err ? err->code : PL_ERR_NOMEM;
+        st = pl_image_resize(i ? &prev : img, lw, lh, PL_RESIZE_AREA, &lvl, err);
+        pl_image_free(&prev);
+        if (st != PL_OK) break;
         box_list level = {0};
-        pl_status st = pnet_level(m, &lvl, scales[i], opt->threshold[0], &level, err);
-        pl_image_free(&lvl);
+        st = pnet_level(m, &lvl, scales[i], opt->threshold[0], &level, err);
+        prev = lvl;
         if (st == PL_OK) {
             level.n = pl_mtcnn_nms(level.v, level.n, 0.5f, 0);
             for (int k = 0; k < level.n && st == PL_OK; k++)
                 if (!push_box(all, &level.v[k])) st = pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory");
         }
         free(level.v);
-        if (st != PL_OK) return st;
     }
+    pl_image_free(&prev);
+    if (st != PL_OK) return st;
     all->n = pl_mtcnn_nms(all->v, all->n, 0.7f, 0);
     for (int k = 0; k < all->n; k++) {
         regress(&all->v[k]);
@@ -342,7 +349,9 @@ pl_status pl_mtcnn_detect(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_optio
     box_list boxes = {0};
     pl_status st = stage_pnet(m, img, opt, &boxes, err);
     if (st == PL_OK && boxes.n > opt->max_candidates) boxes.n = opt->max_candidates; /* sorted by score */
+    if (getenv("PL_MTCNN_DEBUG")) fprintf(stderr, "mtcnn: %d candidates after pnet\n", boxes.n);
     if (st == PL_OK && boxes.n) st = refine(m, 1, img, &boxes, opt->threshold[1], err);
+    if (getenv("PL_MTCNN_DEBUG")) fprintf(stderr, "mtcnn: %d after rnet\n", boxes.n);
     if (st == PL_OK && boxes.n) st = refine(m, 2, img, &boxes, opt->threshold[2], err);
     if (st == PL_OK && boxes.n) {
         *faces = malloc((size_t)boxes.n * sizeof **faces);

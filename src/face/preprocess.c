@@ -3,24 +3,35 @@
 #include <math.h>
 #include <stddef.h>
 
-/* Bilinear sample of channel c at (x, y); outside the image is black. */
-static float sample(const pl_image *img, float x, float y, int c)
+/* Bilinear sample of all channels at (x, y) added into acc[0..2]; outside
+ * the image is black. Weights are computed once for the three channels. */
+/* floorf without a library call (the x86-64 baseline has no SSE4.1 round). */
+static int floor_int(float v)
 {
-    int x0 = (int)floorf(x), y0 = (int)floorf(y);
+    int i = (int)v;
+    return i - (v < (float)i);
+}
+
+static void sample_add(const pl_image *img, float x, float y, int bgr, float acc[3])
+{
+    int x0 = floor_int(x), y0 = floor_int(y);
     float fx = x - (float)x0, fy = y - (float)y0;
-    float v = 0;
-    for (int dy = 0; dy < 2; dy++) {
-        int yy = y0 + dy;
-        if (yy < 0 || yy >= img->h) continue;
-        float wy = dy ? fy : 1 - fy;
-        for (int dx = 0; dx < 2; dx++) {
-            int xx = x0 + dx;
-            if (xx < 0 || xx >= img->w) continue;
-            float wx = dx ? fx : 1 - fx;
-            v += wx * wy * img->px[((size_t)yy * img->w + xx) * img->c + c];
+    float w[4] = {(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy};
+    int grey = img->c < 3;
+    for (int k = 0; k < 4; k++) {
+        int xx = x0 + (k & 1), yy = y0 + (k >> 1);
+        if (xx < 0 || yy < 0 || xx >= img->w || yy >= img->h || w[k] == 0) continue;
+        const uint8_t *p = img->px + ((size_t)yy * img->w + xx) * img->c;
+        if (grey) {
+            acc[0] += w[k] * p[0];
+            acc[1] += w[k] * p[0];
+            acc[2] += w[k] * p[0];
+        } else {
+            acc[0] += w[k] * p[bgr ? 2 : 0];
+            acc[1] += w[k] * p[1];
+            acc[2] += w[k] * p[bgr ? 0 : 2];
         }
     }
-    return v;
 }
 
 static size_t out_index(const pl_input_spec *s, int x, int y, int c)
@@ -47,8 +58,7 @@ static int supersampling(const float m[6])
 void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec *spec,
                       float *out)
 {
-    int grey = img->c < 3;
-    int k = supersampling(m);
+    int k = spec->antialias ? supersampling(m) : 1;
     float inv_k2 = 1.0f / (float)(k * k);
     for (int y = 0; y < spec->h; y++) {
         for (int x = 0; x < spec->w; x++) {
@@ -59,8 +69,7 @@ void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec
                     float cy = (float)y + ((float)sy + 0.5f) / (float)k;
                     float ix = m[0] * cx + m[1] * cy + m[2] - 0.5f;
                     float iy = m[3] * cx + m[4] * cy + m[5] - 0.5f;
-                    for (int c = 0; c < 3; c++)
-                        acc[c] += sample(img, ix, iy, grey ? 0 : spec->bgr ? 2 - c : c);
+                    sample_add(img, ix, iy, spec->bgr, acc);
                 }
             }
             for (int c = 0; c < 3; c++)

@@ -24,6 +24,9 @@ typedef struct pl_input_spec {
     float mean[3];           /* per input channel, in the order fed          */
     float scale[3];          /* value = (pixel - mean) * scale               */
     pl_layout layout;
+    int antialias;           /* average over each output pixel's footprint
+                                when shrinking (embedders); MTCNN's stages
+                                were trained on plain bilinear crops       */
 } pl_input_spec;
 
 /* Fill out (w*h*3 floats) by sampling img at src = m·[x+0.5, y+0.5, 1] - 0.5

@@ -42,7 +42,7 @@ static void measure(const pl_image *img, const pl_face *f, float *brightness, fl
         *brightness = *sharpness = 0;
         return;
     }
-    pl_input_spec spec = {CROP, CROP, 0, {0, 0, 0}, {1, 1, 1}, PL_LAYOUT_NHWC};
+    pl_input_spec spec = {CROP, CROP, 0, {0, 0, 0}, {1, 1, 1}, PL_LAYOUT_NHWC, 1};
     float m[6], fwd[6];
     if (!pl_similarity_fit(f->landmarks, pl_arcface_template_112, 5, fwd) || !pl_affine_invert(fwd, m))
         pl_box_to_affine(f->x1, f->y1, f->x2, f->y2, CROP, CROP, m);
