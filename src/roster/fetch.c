@@ -125,7 +125,7 @@ static void retry_or_fail(run *r, pl_fetch *f, long retry_after_s, pl_import_rea
                           const char *what)
 {
     if (f->attempts > r->o->retries) {
-        finish(r, f, 0, reason, "%s (after %d attempts)", what, f->attempts);
+        finish(r, f, 0, reason, "%s (after %d attempt%s)", what, f->attempts, f->attempts == 1 ? "" : "s");
         return;
     }
     long long wait = r->o->backoff_ms;

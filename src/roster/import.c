@@ -103,6 +103,8 @@ static const prior *state_find(const state *s, const char *folder, int index)
     return NULL;
 }
 
+static void clean_tsv(FILE *f, const char *s, char end);
+
 /* ---- one import --------------------------------------------------------------- */
 
 typedef struct importer {
@@ -114,6 +116,8 @@ typedef struct importer {
     pl_fetch *jobs;        /* downloads; jobs[k].tag = index of its item */
     int n_jobs, done;
     long long bytes;
+    FILE *journal;         /* state lines appended as photos land, so an
+                              interrupted run is not downloaded again */
 } importer;
 
 /* Distinct folder names, in roster order; case-insensitive because macOS
@@ -258,6 +262,11 @@ static void place(importer *im, pl_fetch *j)
     it->reason = PL_REASON_NONE;
     snprintf(it->format, sizeof it->format, "%s", kind == PL_CONTENT_JPEG ? "jpeg" : ext);
     snprintf(it->file, sizeof it->file, "%s", rel);
+    if (im->journal) {
+        fprintf(im->journal, "%s\t%d\t%s\t%s\t", folder, it->index, it->sha256, it->file);
+        clean_tsv(im->journal, it->link, '\n');
+        fflush(im->journal);
+    }
 }
 
 static void on_fetched(void *user, pl_fetch *f)
@@ -511,6 +520,9 @@ pl_status pl_roster_import(const pl_roster *roster, const char *photos_dir,
     if (!out->folders) return pl_fail(err, PL_ERR_NOMEM, "out of memory");
     assign_folders(&im);
     state_load(photos_dir, &im.prior);
+    char journal[1100];
+    if (pl_path_join(journal, sizeof journal, photos_dir, ".import-state.tsv"))
+        im.journal = fopen(journal, "a");
     st = make_items(&im, err);
     if (!st) st = plan(&im, err);
     if (!st && im.n_jobs) {
@@ -518,6 +530,8 @@ pl_status pl_roster_import(const pl_roster *roster, const char *photos_dir,
                             opt->connect_timeout_ms, opt->timeout_ms, opt->backoff_ms, opt->max_bytes};
         st = pl_fetch_all(im.jobs, im.n_jobs, &fo, on_fetched, &im, err);
     }
+    if (im.journal) fclose(im.journal);
+    im.journal = NULL;
     if (!st) {
         flag_duplicates(&im);
         tally(&im);
