@@ -15,7 +15,8 @@
  *   - Convolution weights are OHWI: [Cout, KH, KW, Cin/groups]; a depthwise
  *     convolution is groups == Cin (weights [Cin*mult, KH, KW, 1]).
  *   - FULLY_CONNECTED weights are [Nout, K]; the input is flattened to
- *     [batch, K] where batch is the first dimension.
+ *     [batch, K] where batch is the first dimension (when the first
+ *     dimension does not fit, TFLite's rule: batch = element count / K).
  *   - Activation shapes need not be known when building: shape inference
  *     (pl_graph_infer_shapes) derives them from the input shape. A dim of
  *     -1 in a graph input means "any".
