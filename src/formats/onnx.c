@@ -1,7 +1,10 @@
 /* onnx.c — ONNX model (.onnx) -> engine graph.
  *
- * Owns: the meaning of ONNX operators (opset 9..17, float32 inference) and
- * the NCHW -> NHWC layout conversion. The bytes are decoded by
+ * Owns: the meaning of ONNX operators (float32 inference; written and
+ * tested for opsets 9..17, files declaring 1..22 are read, and the
+ * operators whose inputs/attributes moved between opsets — Reshape, Slice,
+ * Pad, Clip, Squeeze/Unsqueeze, Softmax, Reduce* — follow the file's
+ * opset) and the NCHW -> NHWC layout conversion. The bytes are decoded by
  * onnx_proto.c; this file walks the nodes in file order and emits engine
  * nodes (graph.h).
  *
