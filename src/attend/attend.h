@@ -46,4 +46,9 @@ pl_status pl_source_scan(const char *source, pl_source_photo **photos, int *n,
  * "Ana_María_Pérez-2.jpg" -> "Ana María Pérez". */
 void pl_name_from_filename(const char *file, char *out, size_t size);
 
+/* pl_take against a gallery the caller loaded (and may have narrowed, e.g.
+ * to the students of one class); the gallery stays the caller's. */
+pl_status pl_take_gallery(pl_app *app, const pl_gallery *g, const char *const *photos,
+                          int n_photos, pl_take_result *out, pl_error *err);
+
 #endif

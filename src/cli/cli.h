@@ -48,5 +48,10 @@ int cmd_take(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_run_model(int argc, char **argv);
+int cmd_class(int argc, char **argv);
+int cmd_mark(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_student(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 
 #endif

@@ -8,12 +8,17 @@
 
 static void help(void)
 {
-    printf("usage: pasalista take PHOTO... [--db FILE] [--out DIR] [--json] [--model NAME] [--threads N]\n"
+    printf("usage: pasalista take PHOTO... [--class NAME [--date YYYY-MM-DD]] [--db FILE] [--out DIR]\n"
+           "                      [--json] [--model NAME] [--threads N]\n"
            "\n"
            "Find every face in the class photos, match each one to an enrolled student\n"
            "(one face per student per photo) and say who is present, who is absent,\n"
            "which matches need a person to check, and which faces are unknown.\n"
            "\n"
+           "  --class NAME   match only the students of this class and record the\n"
+           "                 session (photos by hash, every face, each mark) in the\n"
+           "                 database; more photos the same class and date add to it\n"
+           "  --date D       the session's date, YYYY-MM-DD (default today)\n"
            "  --db FILE      the database (default ./pasalista.db)\n"
            "  --out DIR      write an annotated copy of each photo, contact-sheet.jpg\n"
            "                 (each face beside the student's enrollment photo) and\n"
@@ -57,15 +62,37 @@ static void print_table(const pl_take_result *r)
     }
 }
 
+/* take --class: the session recorded, then the usual result. */
+static void print_session(const pl_take_session *rec, const pl_take_result *r, int json)
+{
+    if (json) {
+        printf("{\"class\":");
+        cli_json_string(rec->cls);
+        printf(",\"date\":\"%s\",\"session_created\":%s,\"photos_added\":%d,"
+               "\"photos_already\":%d,\"faces_added\":%d,\"marks_changed\":%d,\"take\":",
+               rec->date, rec->session_created ? "true" : "false", rec->photos_added,
+               rec->photos_already, rec->faces_added, rec->marks_changed);
+        fflush(stdout);
+        pl_take_write_json(r, stdout);
+        printf("}\n");
+        return;
+    }
+    print_table(r);
+    printf("SESSION %s %s: %s; %d photo(s) added, %d already there; %d face(s), %d mark(s) changed\n",
+           rec->cls, rec->date, rec->session_created ? "new" : "added to", rec->photos_added,
+           rec->photos_already, rec->faces_added, rec->marks_changed);
+}
+
 int cmd_take(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},      {"model", required_argument, 0, 'm'},
         {"threads", required_argument, 0, 't'}, {"min-face", required_argument, 0, 'f'},
         {"out", required_argument, 0, 'o'},     {"json", no_argument, 0, 'j'},
+        {"class", required_argument, 0, 'c'},   {"date", required_argument, 0, 'D'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     pl_app_options o = {0};
-    const char *out_dir = NULL;
+    const char *out_dir = NULL, *cls = NULL, *date = NULL;
     int json = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hjo:", opts, NULL)) != -1) {
@@ -76,18 +103,24 @@ int cmd_take(int argc, char **argv)
         case 'f': o.min_face = atoi(optarg); break;
         case 'o': out_dir = optarg; break;
         case 'j': json = 1; break;
+        case 'c': cls = optarg; break;
+        case 'D': date = optarg; break;
         case 'h': help(); return EXIT_OK;
         default: return cli_usage_error("take", "unknown option");
         }
     }
     if (optind >= argc) return cli_usage_error("take", "give at least one PHOTO");
     if (o.threads < 0 || o.threads > 256) return cli_usage_error("take", "--threads must be 1..256");
+    if (date && !cls) return cli_usage_error("take", "--date needs --class");
 
     pl_error err = {0};
     pl_app *app = pl_app_open(&o, &err);
     if (!app) return cli_fail(&err);
     pl_take_result r;
-    pl_status st = pl_take(app, (const char *const *)argv + optind, argc - optind, &r, &err);
+    pl_take_session rec = {0};
+    const char *const *photos = (const char *const *)argv + optind;
+    pl_status st = cls ? pl_take_class(app, cls, date, photos, argc - optind, &r, &rec, &err)
+                       : pl_take(app, photos, argc - optind, &r, &err);
     if (st == PL_OK && out_dir) st = pl_take_write_outputs(app, &r, out_dir, &err);
     pl_app_close(app);
     if (st != PL_OK) {
@@ -96,7 +129,8 @@ int cmd_take(int argc, char **argv)
     }
     for (int p = 0; p < r.n_photos; p++)
         if (!r.photos[p].ok) cli_error("%s", r.photos[p].error);
-    if (json) pl_take_write_json(&r, stdout);
+    if (cls) print_session(&rec, &r, json);
+    else if (json) pl_take_write_json(&r, stdout);
     else print_table(&r);
     int failed = r.photos_failed;
     pl_take_result_free(&r);

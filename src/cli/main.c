@@ -8,6 +8,11 @@
 static const cli_command commands[] = {
     {"enroll", cmd_enroll, "enroll students' faces from their photos"},
     {"take", cmd_take, "take attendance from class photos"},
+    {"class", cmd_class, "create classes and their rosters, show one"},
+    {"mark", cmd_mark, "correct a student's mark by hand (kept in the audit log)"},
+    {"report", cmd_report, "attendance matrix of a class: csv, xlsx, html or json"},
+    {"student", cmd_student, "list students, record consent, forget a student"},
+    {"backup", cmd_backup, "consistent copy of the database while it is in use"},
     {"identify", cmd_identify, "name the person in every photo of a folder"},
     {"export", cmd_export, "write the enrolled gallery as a NumPy .npz"},
     {"roster", cmd_roster, "import the class spreadsheet and download the photos"},
