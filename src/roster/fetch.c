@@ -107,7 +107,9 @@ static int start(run *r, pl_fetch *f)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_bytes);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "pasalista/" PL_VERSION);
+    char agent[64];
+    snprintf(agent, sizeof agent, "pasalista/%s", pl_version());
+    curl_easy_setopt(e, CURLOPT_USERAGENT, agent); /* curl copies it */
     if (f->resume_from) curl_easy_setopt(e, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)f->resume_from);
     if (curl_multi_add_handle(r->multi, e) != CURLM_OK) {
         curl_easy_cleanup(e);
