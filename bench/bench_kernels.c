@@ -4,6 +4,10 @@
  * machine's measured single-core FMA peak for scale.
  *
  *     make build/bench/bench_kernels && build/bench/bench_kernels [--quick]
+ *     build/bench/bench_kernels --model models/expo/MobileFaceNet.tflite 2 112 112 3
+ *
+ * The --model form times every convolution of a model (its real weights,
+ * the input shape given) through the kernel plans, one thread, and sums.
  *
  * oneDNN is threaded with OpenMP; this program pins it to one thread so
  * every column is one core. Times are the best of several batches.
@@ -18,6 +22,9 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "engine/kernels.h"
+#include "engine/ops.h"
+#include "engine/session.h"
+#include "formats/formats.h"
 
 /* CPU time of this thread, not wall time: the two vCPUs of the machine
  * this runs on are shared with builds and tests, and time spent waiting
@@ -366,8 +373,64 @@ static void cpu_model(char *buf, size_t n)
     fclose(f);
 }
 
+/* Every CONV2D of a model through pl_conv_plan_run, one at a time. */
+static int bench_model(int argc, char **argv)
+{
+    pl_error err = {0};
+    int rank = argc - 1; /* argv: FILE DIMS... */
+    int64_t dims[PL_MAX_RANK];
+    if (rank < 1 || rank > PL_MAX_RANK) return fprintf(stderr, "usage: --model FILE DIMS...\n"), 2;
+    for (int i = 0; i < rank; i++) dims[i] = atoll(argv[1 + i]);
+    pl_graph *g = pl_model_graph_load(argv[0], &err);
+    pl_session *s = g ? pl_session_new(g, 1, &err) : NULL;
+    if (!s || pl_session_set_input_shape(s, 0, rank, dims, &err) != PL_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        pl_session_free(s);
+        pl_graph_free(g);
+        return 1;
+    }
+    double total = 0, total_fl = 0;
+    static float slope[1 << 14];
+    for (size_t i = 0; i < sizeof slope / sizeof slope[0]; i++) slope[i] = 0.25f;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const pl_node *n = &g->nodes[i];
+        if (n->op != PL_OP_CONV2D) continue;
+        pl_conv_shape cs;
+        pl_epilogue ep;
+        pl_op_conv_shape(g, n, &cs);
+        pl_op_epilogue(n, slope, &ep);
+        if (cs.out_c > (int)(sizeof slope / sizeof slope[0])) ep.act = PL_ACT_RELU;
+        layer l;
+        memset(&l, 0, sizeof l);
+        l.s = cs;
+        l.ep = ep;
+        l.x = rnd((size_t)cs.n * cs.in_h * cs.in_w * cs.in_c);
+        l.y = falloc((size_t)cs.n * cs.out_h * cs.out_w * cs.out_c);
+        const float *bias = n->n_inputs > 2 && n->inputs[2] >= 0 ? g->tensors[n->inputs[2]].data : NULL;
+        l.plan = pl_conv_plan_new(&cs, g->tensors[n->inputs[1]].data, bias, &ep);
+        double fl = layer_flops(&cs), t = l.plan ? time_it(run_plan, &l) : 0;
+        total += t;
+        total_fl += fl;
+        printf("%-20s %4dx%-4d %4d->%-4d k%dx%d s%d g%-4d %9.1f us %6.1f GF\n",
+               pl_conv_plan_name(l.plan), cs.out_h, cs.out_w, cs.in_c, cs.out_c, cs.kh, cs.kw,
+               cs.stride_h, cs.groups, t * 1e6, t > 0 ? fl / t / 1e9 : 0.0);
+        pl_conv_plan_free(l.plan);
+        free(l.x);
+        free(l.y);
+    }
+    printf("all convolutions: %.3f ms, %.1f MFLOP, %.1f GFLOPS\n", total * 1e3, total_fl / 1e6,
+           total > 0 ? total_fl / total / 1e9 : 0.0);
+    pl_session_free(s);
+    pl_graph_free(g);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[1], "--model") == 0) {
+        pl_cpu_set_ftz();
+        return bench_model(argc - 2, argv + 2);
+    }
     quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     /* oneDNN's OpenMP pool: one thread, so every column is one core. */
     void (*omp_set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
