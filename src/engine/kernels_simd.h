@@ -1,6 +1,8 @@
-/* kernels_simd.h — the SIMD convolution / fully-connected micro-kernels,
- * written once and compiled per instruction set: kernels_avx2.c and
- * kernels_avx512.c define the vector macros below and include this file.
+/* kernels_simd.h — the SIMD convolution, fully-connected and pooling
+ * kernels, written once and compiled per instruction set: kernels_avx2.c
+ * and kernels_avx512.c define the vector macros below and include this
+ * file, which then defines pl_conv_dense_*, pl_conv_dw_*, pl_fc_* and
+ * pl_pool_* for that instruction set (declared in kernels_fast.h).
  *
  * Required macros: VL (floats per vector), vec, V_ZERO(), V_LOAD(p),
  * V_LOAD_PART(p, n), V_BCAST(p), V_SET1(f), V_FMA(a, b, c) = a*b + c,
@@ -9,12 +11,14 @@
  * tile sizes P_NV1 / P_NV2 (output pixels per tile for 1 or 2 vectors of
  * output channels: as many accumulators as the register file holds).
  *
- * The dense kernel is a direct convolution: a tile of P output pixels of
- * one row times NB = NV*VL output channels lives in registers; for each
- * filter tap and input channel it broadcasts one input value per pixel and
- * multiplies it by NV weight vectors. Pixels near the left/right border
- * are done one at a time with the taps clipped, so the tiles need no
- * padding copies and no scratch.
+ * The dense kernel is a direct convolution: a tile of P output pixels
+ * times NB = NV*VL output channels lives in registers; for each filter tap
+ * and input channel it broadcasts one input value per pixel and multiplies
+ * it by NV weight vectors. Tiles inside a row's interior address their
+ * pixels with a stride; tiles at a border or across row ends ("gather")
+ * compute a pointer per pixel and tap and read zeros for the padding. So
+ * there are no padding copies and no scratch memory, and every output
+ * value is summed in the same order whichever tile computes it.
  */
 #include <math.h>
 #include <stddef.h>
@@ -25,9 +29,9 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define PMAX 24
 #define NVMAX 2
-#ifndef FLAT_CHUNK_TILES
+/* Pixels a chunk holds, in tiles: a chunk meets every output-channel block
+ * while its input is still in L1. */
 #define FLAT_CHUNK_TILES 4
-#endif
 
 typedef struct tile_args {
     const float *x;
