@@ -542,6 +542,266 @@ pl_status pl_identify_write_grid(const pl_identify_result *r, const char *path,
  * readable by numpy.load without pickle. */
 pl_status pl_export_npz(pl_app *app, const char *path, pl_error *err);
 
+/* ---- evaluation and calibration (src/eval/, src/attend/evaluate.c,
+ *      src/attend/calibrate.c) ----------------------------------------------- */
+
+/* One point of a ROC curve: pairs scoring >= thr are accepted. */
+typedef struct pl_roc_point {
+    float thr;
+    double far, tar;
+} pl_roc_point;
+
+#define PL_EVAL_N_FAR 2            /* TAR is reported at FAR 1e-2 and 1e-3  */
+#define PL_EVAL_N_SIZES 4          /* face-size bins of the detection table */
+
+/* Verification: every pair of identity photos. */
+typedef struct pl_eval_verification {
+    int n_genuine, n_impostor;
+    float *genuine, *impostor;     /* every pair's cosine, for histograms   */
+    pl_roc_point *roc;
+    int n_roc;
+    double auc, eer;
+    float eer_thr;
+    double far[PL_EVAL_N_FAR], tar[PL_EVAL_N_FAR];
+    float thr[PL_EVAL_N_FAR];
+} pl_eval_verification;
+
+/* Two people the model mixes up in leave-one-out identification. */
+typedef struct pl_eval_confusion {
+    int truth, predicted;          /* identity indices                      */
+    int count;                     /* queries of truth ranked predicted 1st */
+    float score;                   /* highest such score                    */
+} pl_eval_confusion;
+
+typedef struct pl_eval_identification {
+    int queries;                   /* photos whose person has another photo */
+    double rank1, rank5;
+    pl_eval_confusion *confused;   /* most confused first                   */
+    int n_confused;
+} pl_eval_identification;
+
+/* Attendance on one group photo at one pair of thresholds. */
+typedef struct pl_eval_group_att {
+    int truth, tp, fp, fn, unknown, faces;
+    char false_present[1024];      /* "name (0.53), ..."                    */
+    char missed[1024];
+} pl_eval_group_att;
+
+typedef struct pl_eval_attendance {
+    float accept, review;
+    pl_eval_group_att *groups;     /* one per group photo                   */
+    int tp, fp, fn, unknown;
+    int absent_slots;              /* sum over photos of enrolled people
+                                      not in it: what false presents are
+                                      a rate of                            */
+    double precision, recall, false_present_rate;
+} pl_eval_attendance;
+
+typedef struct pl_eval_model {
+    char name[128];
+    char error[1024];              /* the model could not be loaded/run     */
+    int dim, faces_embedded;
+    double ms_per_face;
+    float default_accept, default_review;
+    pl_eval_verification ver;
+    pl_eval_identification ident;
+    pl_eval_attendance att;        /* at the model's built-in thresholds    */
+    /* Roster calibration (pl_calibrate's rule) on the identity photos at
+     * options.target_far, and attendance at that threshold. */
+    float cal_accept, cal_review;
+    int cal_lookalikes;
+    pl_eval_attendance att_cal;
+} pl_eval_model;
+
+typedef struct pl_eval_box {
+    char group[128];
+    char identity[128];            /* annotated identity, "" for detections */
+    float box[4];                  /* x, y, w, h                            */
+    float score;                   /* detector score (detections)           */
+} pl_eval_box;
+
+typedef struct pl_eval_group {
+    char name[128];
+    char path[4096];
+    char error[1024];              /* unreadable / bad ground truth         */
+    int annotated, detected, found40, found50;
+} pl_eval_group;
+
+typedef struct pl_eval_detection {
+    int annotated, detections, matched40, matched50;
+    double recall40, precision40, recall50, precision50;
+    char size_label[PL_EVAL_N_SIZES][32];
+    int size_annotated[PL_EVAL_N_SIZES], size_found40[PL_EVAL_N_SIZES],
+        size_found50[PL_EVAL_N_SIZES];
+    pl_eval_box *missed, *false_faces;   /* at IoU 0.4                      */
+    int n_missed, n_false;
+} pl_eval_detection;
+
+typedef struct pl_eval_photo_issue {
+    char path[4096];
+    char reason[256];
+} pl_eval_photo_issue;
+
+typedef struct pl_eval_result {
+    char data[4096];
+    int n_identities;
+    char (*identity)[128];         /* folder names (slugs), sorted          */
+    unsigned char **thumb;         /* a face JPEG per identity, or NULL     */
+    size_t *thumb_len;
+    int identity_photos, photos_used;
+    pl_eval_photo_issue *skipped;  /* unreadable or not one usable face     */
+    int n_skipped;
+    pl_eval_group *groups;
+    int n_groups;
+    pl_eval_detection det;
+    pl_eval_model *models;
+    int n_models;
+    double target_far;
+    double ms_detect_per_photo, seconds;
+} pl_eval_result;
+
+typedef struct pl_eval_options {
+    const char *data;              /* folder: identities/<person>/, groups/  */
+    const char *models;            /* "a,b,c"; NULL = pl_default_model()   */
+    int threads;                   /* default 1                             */
+    int max_photos_per_identity;   /* 0 = all (a subset for slow builds)    */
+    int max_groups;                /* 0 = all                               */
+    double target_far;             /* calibration target (default 1e-3)     */
+    pl_progress_fn progress;
+    void *ctx;
+} pl_eval_options;
+
+/* Measure detection, verification, identification and attendance on a
+ * labelled folder, for every model asked for. Each photo is decoded and
+ * detected once; every model embeds the same faces. A model that fails to
+ * load is reported in its error field and the others still run. */
+pl_status pl_evaluate(const pl_eval_options *opt, pl_eval_result *out, pl_error *err);
+void pl_eval_result_free(pl_eval_result *r);
+
+/* The result as one JSON object. */
+pl_status pl_eval_write_json(const pl_eval_result *r, FILE *f);
+/* dir/report.html (self-contained: SVG plots and JPEG thumbnails inline)
+ * and dir/report.json; dir is created if needed. */
+pl_status pl_eval_write_report(const pl_eval_result *r, const char *dir, pl_error *err);
+
+/* Two enrolled students whose photos score like one person's. */
+typedef struct pl_lookalike {
+    char a[256], b[256];
+    float score;                   /* highest cosine between their photos   */
+} pl_lookalike;
+
+typedef struct pl_calibration {
+    char model[128];
+    double target_far;
+    int students, photos, n_genuine, n_impostor;
+    float accept, review;          /* proposed thresholds                   */
+    double far, tar;               /* on the roster's pairs at accept       */
+    float old_accept, old_review;  /* in force before                       */
+    pl_lookalike *lookalikes;
+    int n_lookalikes;
+    int applied;                   /* stored in the database                */
+} pl_calibration;
+
+/* Propose the accept threshold for a target false-match rate from the
+ * enrolled photos alone (genuine pairs: two photos of one student;
+ * impostor pairs: photos of two students) and the review threshold at 10x
+ * that rate; list look-alike students. With apply, store them as the
+ * model's thresholds (settings), which take then uses. */
+pl_status pl_calibrate(pl_app *app, double target_far, int apply, pl_calibration *out,
+                       pl_error *err);
+void pl_calibration_free(pl_calibration *c);
+
+/* ---- gender ESTIMATE (src/face/gender.c, src/train/) ----------------------
+ * An estimate of each face's gender, "M" or "F", with P(male), from a
+ * pretrained network or a model trained by pl_gender_train. It is shown as
+ * an estimate, is off unless asked for, and is never used to decide
+ * attendance. */
+typedef struct pl_gender pl_gender;
+
+/* "faceres": best of the shipped networks (README, "Gender"). */
+const char *pl_gender_default_model(void);
+/* Built-in model i (0, 1, ...), NULL past the end; *summary (may be NULL)
+ * gets one line about it. */
+const char *pl_gender_model_at(int i, const char **summary);
+
+/* model: a built-in name or the path of a model file written by
+ * pl_gender_train (its architecture and input are read from the file). */
+pl_gender *pl_gender_open(const char *model, int threads, pl_error *err);
+void pl_gender_close(pl_gender *g);
+const char *pl_gender_model_name(const pl_gender *g);
+
+/* "M" when p_male >= 0.5, else "F". */
+const char *pl_gender_label(float p_male);
+
+typedef struct pl_gender_face {
+    float x1, y1, x2, y2;   /* face box, pixels of the upright photo        */
+    float det_score;
+    float p_male;           /* the estimate: probability of "M"             */
+} pl_gender_face;
+
+/* Detect the faces of a photo and estimate each one's gender. *faces is
+ * malloc'd (free()), largest face first. */
+pl_status pl_gender_predict_photo(pl_gender *g, const char *path, pl_gender_face **faces,
+                                  int *n_faces, pl_error *err);
+
+/* Two-class metrics; class 0 = F, 1 = M. */
+typedef struct pl_gender_metrics {
+    int n;
+    int confusion[2][2];    /* [true class][predicted class]                */
+    double accuracy;
+    double precision[2], recall[2], f1[2];
+    double macro_f1;
+} pl_gender_metrics;
+/* Fill counts-derived fields from m->confusion. */
+void pl_gender_metrics_finish(pl_gender_metrics *m);
+
+typedef void (*pl_log_fn)(void *ctx, const char *line);
+
+typedef struct pl_gender_train_options {
+    const char *arch;       /* "small-cnn" (default) or "head"              */
+    const char *feature;    /* head: frozen embedder (default "fr-feature") */
+    const char *optimizer;  /* "adam" (default) or "sgd" (momentum 0.9)     */
+    int epochs;             /* 20                                           */
+    int batch;              /* 32                                           */
+    float lr;               /* 0 = 2e-3 for Adam, 0.05 for SGD              */
+    float weight_decay;     /* 5e-4                                         */
+    int folds;              /* k-fold over identities for the reported
+                               metrics (5); < 2 = no cross-validation       */
+    int patience;           /* early stopping: epochs without a better
+                               validation loss (5)                          */
+    int augment;            /* small-cnn: flip/crop/scale/rotate/light (1)  */
+    unsigned long long seed;/* same seed, same model, bit for bit (1)       */
+    int threads;            /* for the pretrained networks (features, faces) */
+    pl_log_fn log;          /* one line per epoch and per fold              */
+    void *log_ctx;
+} pl_gender_train_options;
+void pl_gender_train_options_default(pl_gender_train_options *o);
+
+typedef struct pl_gender_train_report {
+    pl_gender_metrics cv;       /* held-out predictions over all k folds     */
+    pl_gender_metrics majority; /* each fold's training majority class      */
+    int photos, used, skipped;  /* labelled / with a face / without         */
+    int identities;
+    double seconds_features;    /* detection, crops, features               */
+    double seconds_train;       /* all training (folds and final model)     */
+    int final_epochs;           /* epochs the saved model ran (early stop)  */
+} pl_gender_train_report;
+
+/* Train on the photos named in labels_csv (`path,gender` rows; paths
+ * relative to data_dir; gender M/F, male/female, hombre/mujer; the
+ * identity is the photo's folder, so folds never split a person), report
+ * k-fold metrics, then train on everything and write the model to
+ * out_path (format: docs/TRAINING.md). */
+pl_status pl_gender_train(const char *data_dir, const char *labels_csv, const char *out_path,
+                          const pl_gender_train_options *opt, pl_gender_train_report *report,
+                          pl_error *err);
+
+/* Evaluate n models (built-in names or model files) on the labelled
+ * photos, faces detected once for all: out[i] for models[i]. */
+pl_status pl_gender_eval(const char *data_dir, const char *labels_csv,
+                         const char *const *models, int n_models, int threads,
+                         pl_gender_metrics *out, int *photos, int *skipped, pl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -46,6 +46,8 @@ int cmd_roster(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
 int cmd_take(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_run_model(int argc, char **argv);
 int cmd_class(int argc, char **argv);

@@ -14,6 +14,8 @@ static const cli_command commands[] = {
     {"student", cmd_student, "list students, record consent, forget a student"},
     {"backup", cmd_backup, "consistent copy of the database while it is in use"},
     {"identify", cmd_identify, "name the person in every photo of a folder"},
+    {"evaluate", cmd_evaluate, "measure accuracy on labelled photos, compare models"},
+    {"calibrate", cmd_calibrate, "threshold from the enrolled photos; warn about look-alikes"},
     {"export", cmd_export, "write the enrolled gallery as a NumPy .npz"},
     {"roster", cmd_roster, "import the class spreadsheet and download the photos"},
     {"models", cmd_models, "list the pretrained model files and check them"},
