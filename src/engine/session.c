@@ -28,6 +28,9 @@ typedef struct node_state {
     int skip;                /* a view of its input: nothing to compute     */
     pl_conv_plan *conv_plan; /* fast path, or NULL                          */
     pl_fc_plan *fc_plan;
+    int pool_fast;           /* pooling through pl_pool_run (SIMD)           */
+    pl_pool_shape pool;
+    pl_epilogue ep;
     float *slope;            /* owned: a shared PReLU alpha, one per channel */
 } node_state;
 
@@ -219,6 +222,26 @@ static void prepare_fast(pl_session *s, const pl_node *n, node_state *ns)
     } else if (n->op == PL_OP_FULLY_CONNECTED) {
         const pl_tensor *w = &s->g->tensors[n->inputs[1]];
         ns->fc_plan = pl_fc_plan_new((int)w->dims[0], (int)w->dims[1], ns->in[1], bias, &ep);
+    } else if ((n->op == PL_OP_MAX_POOL || n->op == PL_OP_AVG_POOL) && n->params.act != PL_ACT_PRELU) {
+        const pl_tensor *x = &s->g->tensors[n->inputs[0]], *y = &s->g->tensors[n->outputs[0]];
+        const pl_pool_params *p = &n->params.pool;
+        pl_pool_shape *ps = &ns->pool;
+        ps->n = (int)x->dims[0];
+        ps->in_h = (int)x->dims[1];
+        ps->in_w = (int)x->dims[2];
+        ps->c = (int)x->dims[3];
+        ps->out_h = (int)y->dims[1];
+        ps->out_w = (int)y->dims[2];
+        ps->kh = p->global ? ps->in_h : p->kh;
+        ps->kw = p->global ? ps->in_w : p->kw;
+        ps->stride_h = p->global ? 1 : p->stride_h;
+        ps->stride_w = p->global ? 1 : p->stride_w;
+        ps->pad_top = p->global ? 0 : p->pad_top;
+        ps->pad_left = p->global ? 0 : p->pad_left;
+        ps->is_max = n->op == PL_OP_MAX_POOL;
+        ps->count_include_pad = p->count_include_pad && !p->global;
+        ns->ep = ep;
+        ns->pool_fast = 1;
     }
 }
 
@@ -357,6 +380,11 @@ static void task_conv_plan(void *c, int t0, int t1)
     task_ctx *x = c;
     pl_conv_plan_run(x->ns->conv_plan, x->ns->in[0], x->ns->out, t0, t1);
 }
+static void task_pool(void *c, int t0, int t1)
+{
+    task_ctx *x = c;
+    pl_pool_run(&x->ns->pool, x->ns->in[0], &x->ns->ep, x->ns->out, t0, t1);
+}
 static void task_fc_plan(void *c, int t0, int t1)
 {
     task_ctx *x = c;
@@ -376,9 +404,11 @@ pl_status pl_session_run(pl_session *s, pl_error *err)
         if (ns->skip) continue;
         task_ctx c = {s, &s->g->nodes[i], ns};
         pl_task_fn fn = task_ref;
+        int tasks = ns->n_tasks;
         if (fast && ns->conv_plan) fn = task_conv_plan;
         else if (fast && ns->fc_plan) fn = task_fc_plan;
-        pl_threadpool_run(s->pool, ns->n_tasks, fn, &c);
+        else if (fast && ns->pool_fast) fn = task_pool, tasks = ns->pool.out_h; /* rows of all items */
+        pl_threadpool_run(s->pool, tasks, fn, &c);
     }
     pl_fpu_fast_end(fpu);
     return PL_OK;
