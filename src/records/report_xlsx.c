@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <xlsxwriter.h>
 
 #include "records/records.h"
@@ -39,23 +40,39 @@ static lxw_format *mark_format(const formats *f, const char *status)
     return f->plain;
 }
 
-/* Excel sheet names: at most 31 characters, none of []:*?/\, unique. */
-static void sheet_name(const char *cls, int index, char out[32])
+/* Excel sheet names: at most 31 characters, none of []:*?/\, unique
+ * (ignoring case). */
+static void sheet_name(const pl_report *reports, int index, char out[32]);
+
+static int name_taken(const pl_report *reports, int index, const char *name)
 {
+    char other[32];
+    for (int k = 0; k < index; k++) {
+        sheet_name(reports, k, other);
+        if (strcasecmp(other, name) == 0) return 1;
+    }
+    return 0;
+}
+
+static void sheet_name(const pl_report *reports, int index, char out[32])
+{
+    const char *cls = reports[index].cls;
     int n = 0;
     for (const char *p = cls; *p && n < 27; p++) out[n++] = strchr("[]:*?/\\", *p) ? '_' : *p;
     /* do not cut a UTF-8 sequence in half */
     while (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0x80) n--;
     if (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0xC0) n--;
     out[n] = '\0';
-    if (index > 0) snprintf(out + n, 32 - (size_t)n, " %d", index + 1);
     if (!out[0]) snprintf(out, 32, "Class %d", index + 1);
+    else if (index > 0 && name_taken(reports, index, out))
+        snprintf(out + n, 32 - (size_t)n, " %d", index + 1);
 }
 
-static void write_sheet(lxw_workbook *wb, const formats *f, const pl_report *r, int index)
+static void write_sheet(lxw_workbook *wb, const formats *f, const pl_report *reports, int index)
 {
+    const pl_report *r = &reports[index];
     char name[32], buf[128];
-    sheet_name(r->cls, index, name);
+    sheet_name(reports, index, name);
     lxw_worksheet *ws = workbook_add_worksheet(wb, name);
     if (!ws) ws = workbook_add_worksheet(wb, NULL); /* a clash: Excel's own name */
     int last = r->n_sessions + 5;
@@ -107,7 +124,7 @@ pl_status pl_rec_write_xlsx(const pl_report *reports, int n, const char *path,
     if (!wb) return pl_fail(err, PL_ERR_IO, "%s: cannot create the workbook", path);
     formats f;
     make_formats(wb, &f);
-    for (int k = 0; k < n; k++) write_sheet(wb, &f, &reports[k], k);
+    for (int k = 0; k < n; k++) write_sheet(wb, &f, reports, k);
     lxw_error e = workbook_close(wb);
     if (e != LXW_NO_ERROR) {
         remove(tmp);
