@@ -50,6 +50,7 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_run_model(int argc, char **argv);
+int cmd_gender(int argc, char **argv);
 int cmd_class(int argc, char **argv);
 int cmd_mark(int argc, char **argv);
 int cmd_report(int argc, char **argv);

@@ -20,6 +20,7 @@ static const cli_command commands[] = {
     {"roster", cmd_roster, "import the class spreadsheet and download the photos"},
     {"models", cmd_models, "list the pretrained model files and check them"},
     {"run-model", cmd_run_model, "run any supported model file on a .npy tensor"},
+    {"gender", cmd_gender, "estimate gender from faces; train and evaluate gender models"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
