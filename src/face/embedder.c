@@ -18,19 +18,19 @@
 static const pl_embedder_spec specs[] = {
     {"mobilefacenet", "expo MobileFaceNet (TFLite), ArcFace-trained, 192-d",
      "expo/MobileFaceNet.tflite", NULL,
-     {112, 112, 0, {127.5f, 127.5f, 127.5f}, {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NHWC},
+     {112, 112, 0, {127.5f, 127.5f, 127.5f}, {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NHWC, 1},
      0.0f, 0, 0.48f, 0.38f},
     {"fr-feature", "faceplugin fr_feature (ONNX), InsightFace MobileFaceNet, 512-d",
      "faceplugin/fr_feature.onnx", NULL,
-     {112, 112, 1, {127.0f, 127.0f, 127.0f}, {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NCHW},
+     {112, 112, 1, {127.0f, 127.0f, 127.0f}, {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NCHW, 1},
      0.0f, 0, 0.40f, 0.30f},
     {"dlib-resnet", "face-api face_recognition (dlib ResNet-34, FaceNet-style metric learning), 128-d",
      "face-api/face_recognition_model-weights_manifest.json", "face_recognition",
-     {150, 150, 0, {122.782f, 117.001f, 104.298f}, {1 / 255.0f, 1 / 255.0f, 1 / 255.0f}, PL_LAYOUT_NHWC},
+     {150, 150, 0, {122.782f, 117.001f, 104.298f}, {1 / 255.0f, 1 / 255.0f, 1 / 255.0f}, PL_LAYOUT_NHWC, 1},
      0.25f, 0, 0.92f, 0.88f},
     {"faceres", "Human faceres (HSE MobileNet, VGGFace2), 1024-d",
      "human/faceres.json", NULL,
-     {224, 224, 1, {103.939f, 116.779f, 123.68f}, {1, 1, 1}, PL_LAYOUT_NHWC},
+     {224, 224, 1, {103.939f, 116.779f, 123.68f}, {1, 1, 1}, PL_LAYOUT_NHWC, 1},
      0.25f, -1, 0.75f, 0.65f},
 };
 static const int n_specs = (int)(sizeof specs / sizeof specs[0]);
@@ -69,7 +69,7 @@ static pl_status user_onnx_spec(pl_embedder *e, pl_error *err)
     const pl_tensor *in = &g->tensors[g->inputs[0]];
     int side = in->rank == 4 ? (int)in->dims[2] : 0;
     pl_embedder_spec s = {"onnx", "user ONNX model", NULL, NULL,
-                          {side, side, 0, {127.5f, 127.5f, 127.5f}, {0, 0, 0}, PL_LAYOUT_NCHW},
+                          {side, side, 0, {127.5f, 127.5f, 127.5f}, {0, 0, 0}, PL_LAYOUT_NCHW, 1},
                           0.0f, 0, 0.45f, 0.35f};
     if (side == 160) {
         s.summary = "user ONNX model (FaceNet-style, 160x160)";
@@ -160,9 +160,7 @@ pl_embedder *pl_embedder_new(const char *name, int n_threads, pl_error *err)
         return NULL;
     }
     e->planned_batch = -1;
-    pl_status loaded = load_graph(e, name, err);
-    e->spec.input.antialias = 1; /* faces are usually bigger than the crop */
-    if (loaded != PL_OK ||
+    if (load_graph(e, name, err) != PL_OK ||
         !(e->session = pl_session_new(e->graph, n_threads, err)) ||
         resolve_output(e, err) != PL_OK) {
         pl_embedder_free(e);
