@@ -93,7 +93,7 @@ static int pb_fixed32(pb *r, uint32_t *v)
 
 static int pb_fixed64(pb *r, uint64_t *v)
 {
-    uint32_t lo, hi;
+    uint32_t lo = 0, hi = 0;
     if (r->end - r->p < 8) return 0;
     pb_fixed32(r, &lo);
     pb_fixed32(r, &hi);
@@ -162,7 +162,7 @@ static pl_status rep_varint(ctx *c, pb *r, int wt, int64_t **arr, size_t *n)
 
 static pl_status rep_float(ctx *c, pb *r, int wt, float **arr, size_t *n)
 {
-    uint32_t u;
+    uint32_t u = 0;
     if (wt == WT_I32) {
         if (!pb_fixed32(r, &u)) return bad(c, r, "truncated float");
         PUSH(c, *arr, *n, f32_from_bits(u));
@@ -181,7 +181,7 @@ static pl_status rep_float(ctx *c, pb *r, int wt, float **arr, size_t *n)
 
 static pl_status rep_double(ctx *c, pb *r, int wt, double **arr, size_t *n)
 {
-    uint64_t u;
+    uint64_t u = 0;
     double d;
     if (wt == WT_I64) {
         if (!pb_fixed64(r, &u)) return bad(c, r, "truncated double");
