@@ -578,6 +578,10 @@ typedef struct pl_eval_identification {
     double rank1, rank5;
     pl_eval_confusion *confused;   /* most confused first                   */
     int n_confused;
+    /* The most similar pairs of different people (best cross-photo
+     * cosine in score; count unused), whether or not they were confused. */
+    pl_eval_confusion *closest;
+    int n_closest;
 } pl_eval_identification;
 
 /* Attendance on one group photo at one pair of thresholds. */
@@ -759,7 +763,7 @@ typedef void (*pl_log_fn)(void *ctx, const char *line);
 
 typedef struct pl_gender_train_options {
     const char *arch;       /* "small-cnn" (default) or "head"              */
-    const char *feature;    /* head: frozen embedder (default "fr-feature") */
+    const char *feature;    /* head: frozen embedder (default "faceres")    */
     const char *optimizer;  /* "adam" (default) or "sgd" (momentum 0.9)     */
     int epochs;             /* 20                                           */
     int batch;              /* 32                                           */
@@ -801,6 +805,20 @@ pl_status pl_gender_train(const char *data_dir, const char *labels_csv, const ch
 pl_status pl_gender_eval(const char *data_dir, const char *labels_csv,
                          const char *const *models, int n_models, int threads,
                          pl_gender_metrics *out, int *photos, int *skipped, pl_error *err);
+
+/* Attendance with a gender ESTIMATE (`take --gender`; src/attend/gender_take.c):
+ * for every present or to-review student, the estimate from the face that
+ * placed them, and the class's counts. Off unless asked for; it changes
+ * no decision. */
+typedef struct pl_take_gender {
+    char model[128];
+    float *p_male;          /* per r->students[i]; -1 when absent          */
+    int male, female;       /* present students estimated M / F            */
+    int review_male, review_female; /* the same among NEEDS REVIEW         */
+} pl_take_gender;
+pl_status pl_take_gender_estimate(const pl_take_result *r, const char *model, int threads,
+                                  pl_take_gender *out, pl_error *err);
+void pl_take_gender_free(pl_take_gender *g);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libheif-dev libfreetype-dev fonts-dejavu-core
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libzip-dev libexpat1-dev libxlsxwriter-dev
-  libdnnl-dev python3 python3-numpy python3-onnx python3-pil valgrind"
+  libdnnl-dev python3 python3-numpy python3-onnx python3-pil valgrind
+  chromium"
 
 missing=""
 for p in $PACKAGES; do

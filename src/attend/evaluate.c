@@ -463,6 +463,42 @@ static int confusion_order(const void *a, const void *b)
     return (x->score < y->score) - (x->score > y->score);
 }
 
+static int closest_order(const void *a, const void *b)
+{
+    float x = ((const pl_eval_confusion *)a)->score, y = ((const pl_eval_confusion *)b)->score;
+    return (x < y) - (x > y);
+}
+
+/* The pairs of people whose photos come closest: where a wrong name is
+ * likeliest, even when leave-one-out got everyone right. */
+static pl_status closest_pairs(const float *rows, const int *label, int n, int dim, int n_id,
+                               pl_eval_identification *idf, pl_error *err)
+{
+    pl_eval_confusion *c = calloc((size_t)n_id * n_id + 1, sizeof *c);
+    if (!c) return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    for (int a = 0; a < n_id; a++)
+        for (int b = 0; b < n_id; b++) c[(size_t)a * n_id + b] = (pl_eval_confusion){a, b, 0, -2};
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            int a = label[i] < label[j] ? label[i] : label[j], b = label[i] < label[j] ? label[j] : label[i];
+            if (a == b) continue;
+            float s = pl_cosine(rows + (size_t)i * dim, rows + (size_t)j * dim, dim);
+            if (s > c[(size_t)a * n_id + b].score) c[(size_t)a * n_id + b].score = s;
+        }
+    qsort(c, (size_t)n_id * n_id, sizeof *c, closest_order);
+    int m = 0;
+    while (m < MAX_CONFUSED && m < n_id * n_id && c[m].score > -2) m++;
+    idf->closest = malloc(((size_t)m + 1) * sizeof *idf->closest);
+    if (!idf->closest) {
+        free(c);
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    }
+    memcpy(idf->closest, c, (size_t)m * sizeof *c);
+    idf->n_closest = m;
+    free(c);
+    return PL_OK;
+}
+
 /* Leave-one-out: each photo against every person's mean embedding, its own
  * person's mean taken without it. */
 static pl_status identification(const float *rows, const int *label, int n, int dim, int n_id,
@@ -621,6 +657,7 @@ static pl_status analyse_model(run *w, int m, pl_error *err)
     em->ms_per_face = em->faces_embedded ? w->embed_ms[m] / em->faces_embedded : 0;
     pl_status st = verification(rows, w->label, w->n_rows, dim, &em->ver, err);
     if (st == PL_OK) st = identification(rows, w->label, w->n_rows, dim, n_id, &em->ident, err);
+    if (st == PL_OK) st = closest_pairs(rows, w->label, w->n_rows, dim, n_id, &em->ident, err);
     int *has_rows = calloc((size_t)n_id + 1, sizeof *has_rows);
     float *means = gallery_means(rows, w->label, w->n_rows, dim, n_id);
     if (st == PL_OK && (!has_rows || !means)) st = pl_fail(err, PL_ERR_NOMEM, "out of memory");
@@ -747,6 +784,7 @@ void pl_eval_result_free(pl_eval_result *r)
         free(em->ver.impostor);
         free(em->ver.roc);
         free(em->ident.confused);
+        free(em->ident.closest);
         attendance_free(&em->att);
         attendance_free(&em->att_cal);
     }

@@ -56,6 +56,10 @@ static void print_text(const pl_calibration *c)
            "genuine pairs accepted %.3f\n",
            c->accept, c->old_accept, c->far, c->target_far, c->tar);
     printf("review >= %.4f (was %.4f)\n", c->review, c->old_review);
+    if (c->n_impostor * c->target_far < 10)
+        printf("note: only %d impostor pairs: a rate of %g rests on %.1f of them; enroll more photos or\n"
+               "      students for a finer estimate\n",
+               c->n_impostor, c->target_far, c->n_impostor * c->target_far);
     if (c->n_genuine == 0)
         printf("note: no student has two photos, so nothing says how well a student matches themself\n");
     for (int i = 0; i < c->n_lookalikes; i++)

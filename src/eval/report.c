@@ -80,6 +80,15 @@ static void json_model(FILE *f, const pl_eval_result *r, const pl_eval_model *m)
         pl_json_fput_string(f, r->identity[c->predicted]);
         fprintf(f, ",\"count\":%d,\"score\":%.4f}", c->count, c->score);
     }
+    fprintf(f, "],\"closest\":[");
+    for (int i = 0; i < m->ident.n_closest; i++) {
+        const pl_eval_confusion *c = &m->ident.closest[i];
+        fprintf(f, "%s{\"a\":", i ? "," : "");
+        pl_json_fput_string(f, r->identity[c->truth]);
+        fprintf(f, ",\"b\":");
+        pl_json_fput_string(f, r->identity[c->predicted]);
+        fprintf(f, ",\"score\":%.4f}", c->score);
+    }
     fprintf(f, "]},\"attendance\":");
     json_attendance(f, r, &m->att);
     fprintf(f, ",\"calibrated\":{\"target_far\":%g,\"accept\":%.4f,\"review\":%.4f,\"lookalikes\":%d,\"attendance\":",
@@ -264,6 +273,29 @@ static void detection(pl_sbuf *b, const pl_eval_result *r)
     pl_sbuf_puts(b, "</ul>\n");
 }
 
+/* Pairs of people with their face thumbnails side by side. */
+static void pair_table(pl_sbuf *b, const pl_eval_result *r, const pl_eval_confusion *pairs, int n,
+                       const char *left, const char *right, const char *count)
+{
+    if (n == 0) return;
+    pl_sbuf_printf(b, "<table><tr><th>%s</th><th></th><th>%s</th><th></th>%s%s%s<th>score</th></tr>\n", left, right,
+                   count ? "<th>" : "", count ? count : "", count ? "</th>" : "");
+    for (int i = 0; i < n && i < 6; i++) {
+        const pl_eval_confusion *c = &pairs[i];
+        pl_sbuf_puts(b, "<tr><td>");
+        pl_sbuf_html(b, r->identity[c->truth]);
+        pl_sbuf_puts(b, "</td><td>");
+        thumb(b, r, c->truth);
+        pl_sbuf_puts(b, "</td><td>");
+        pl_sbuf_html(b, r->identity[c->predicted]);
+        pl_sbuf_puts(b, "</td><td>");
+        thumb(b, r, c->predicted);
+        if (count) pl_sbuf_printf(b, "</td><td>%d", c->count);
+        pl_sbuf_printf(b, "</td><td>%.3f</td></tr>\n", c->score);
+    }
+    pl_sbuf_puts(b, "</table>\n");
+}
+
 static void confusions(pl_sbuf *b, const pl_eval_result *r)
 {
     pl_sbuf_puts(b, "<h2 id=\"identification\">Identification: most confused people</h2>\n"
@@ -274,23 +306,11 @@ static void confusions(pl_sbuf *b, const pl_eval_result *r)
         if (m->error[0]) continue;
         pl_sbuf_puts(b, "<h3>");
         pl_sbuf_html(b, m->name);
-        pl_sbuf_printf(b, "</h3><p>rank-1 %.3f, rank-5 %.3f over %d photos.</p>\n", m->ident.rank1, m->ident.rank5,
-                       m->ident.queries);
-        if (!m->ident.n_confused) continue;
-        pl_sbuf_puts(b, "<table><tr><th>photo of</th><th></th><th>taken for</th><th></th><th>times</th><th>score</th></tr>\n");
-        for (int i = 0; i < m->ident.n_confused && i < 6; i++) {
-            const pl_eval_confusion *c = &m->ident.confused[i];
-            pl_sbuf_puts(b, "<tr><td>");
-            pl_sbuf_html(b, r->identity[c->truth]);
-            pl_sbuf_puts(b, "</td><td>");
-            thumb(b, r, c->truth);
-            pl_sbuf_puts(b, "</td><td>");
-            pl_sbuf_html(b, r->identity[c->predicted]);
-            pl_sbuf_puts(b, "</td><td>");
-            thumb(b, r, c->predicted);
-            pl_sbuf_printf(b, "</td><td>%d</td><td>%.3f</td></tr>\n", c->count, c->score);
-        }
-        pl_sbuf_puts(b, "</table>\n");
+        pl_sbuf_printf(b, "</h3><p>rank-1 %.3f, rank-5 %.3f over %d photos; %d pairs of people confused.</p>\n",
+                       m->ident.rank1, m->ident.rank5, m->ident.queries, m->ident.n_confused);
+        pair_table(b, r, m->ident.confused, m->ident.n_confused, "photo of", "taken for", "times");
+        pl_sbuf_puts(b, "<p>Closest pairs of different people (highest cosine between their photos):</p>\n");
+        pair_table(b, r, m->ident.closest, m->ident.n_closest, "person", "resembles", NULL);
     }
 }
 
