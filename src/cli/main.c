@@ -6,21 +6,21 @@
 #include "cli/cli.h"
 
 static const cli_command commands[] = {
+    {"roster", cmd_roster, "import the class spreadsheet and download the photos"},
     {"enroll", cmd_enroll, "enroll students' faces from their photos"},
     {"take", cmd_take, "take attendance from class photos"},
+    {"identify", cmd_identify, "name the person in every photo of a folder"},
     {"class", cmd_class, "create classes and their rosters, show one"},
     {"mark", cmd_mark, "correct a student's mark by hand (kept in the audit log)"},
     {"report", cmd_report, "attendance matrix of a class: csv, xlsx, html or json"},
     {"student", cmd_student, "list students, record consent, forget a student"},
     {"backup", cmd_backup, "consistent copy of the database while it is in use"},
-    {"identify", cmd_identify, "name the person in every photo of a folder"},
     {"evaluate", cmd_evaluate, "measure accuracy on labelled photos, compare models"},
     {"calibrate", cmd_calibrate, "threshold from the enrolled photos; warn about look-alikes"},
+    {"gender", cmd_gender, "estimate gender from faces; train and evaluate gender models"},
     {"export", cmd_export, "write the enrolled gallery as a NumPy .npz"},
-    {"roster", cmd_roster, "import the class spreadsheet and download the photos"},
     {"models", cmd_models, "list the pretrained model files and check them"},
     {"run-model", cmd_run_model, "run any supported model file on a .npy tensor"},
-    {"gender", cmd_gender, "estimate gender from faces; train and evaluate gender models"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
