@@ -31,7 +31,7 @@ static void help(void)
            "  --model NAME|FILE   built-in network or a trained file (default %s)\n"
            "  --arch A            train: small-cnn (from scratch on 48x48 face crops) or\n"
            "                      head (on a frozen network's features)\n"
-           "  --feature NAME      head: the frozen network (default fr-feature; faceres)\n"
+           "  --feature NAME      head: the frozen network (default faceres; or fr-feature, ...)\n"
            "  --optimizer O       adam (default) or sgd (momentum 0.9)\n"
            "  --epochs N          (20)   --batch N (32)   --lr X (adam 2e-3, sgd 0.05)\n"
            "  --weight-decay X    (5e-4)   --patience N: early stopping (5)\n"
@@ -266,7 +266,7 @@ static int train(int argc, char **argv, gender_args *a)
         print_metrics(name, &r.cv, 0);
         print_metrics("majority-class baseline", &r.majority, 0);
     }
-    printf("wrote %s (%s, %d epochs after early stopping)\n", a->out, a->train.arch,
+    printf("wrote %s (%s, weights of epoch %d: best validation loss)\n", a->out, a->train.arch,
            r.final_epochs);
     return EXIT_OK;
 }

@@ -27,6 +27,10 @@ static void help(void)
            "  --model NAME   embedding network used at enrollment (default %s)\n"
            "  --min-face N   smallest face to detect, in pixels (default 20)\n"
            "  --threads N    compute threads (default 1)\n"
+           "  --gender[=M]   add each present student's gender ESTIMATE (M/F, P(male))\n"
+           "                 and the class's counts, marked as an estimate; model M is a\n"
+           "                 `gender` model name or trained file (default faceres). It\n"
+           "                 never changes who is present. Off by default.\n"
            "\n"
            "Exit status: 0 done; 1 done but some photo could not be read; 2 bad command\n"
            "line; 3 nothing done.\n",
@@ -83,6 +87,38 @@ static void print_session(const pl_take_session *rec, const pl_take_result *r, i
            rec->photos_already, rec->faces_added, rec->marks_changed);
 }
 
+/* take --gender: an estimate, labelled as one, never a decision. */
+static void print_gender(const pl_take_result *r, const pl_take_gender *g, int json)
+{
+    if (json) {
+        printf(",\"gender_estimate\":{\"note\":\"estimate from the face; not used for attendance\","
+               "\"model\":");
+        cli_json_string(g->model);
+        printf(",\"present\":{\"M\":%d,\"F\":%d},\"review\":{\"M\":%d,\"F\":%d},\"students\":[",
+               g->male, g->female, g->review_male, g->review_female);
+        for (int s = 0, k = 0; s < r->n_students; s++) {
+            if (g->p_male[s] < 0) continue;
+            printf("%s{\"name\":", k++ ? "," : "");
+            cli_json_string(r->students[s].name);
+            printf(",\"status\":\"%s\",\"gender_estimate\":\"%s\",\"p_male\":%.4f}",
+                   pl_decision_name(r->students[s].status), pl_gender_label(g->p_male[s]),
+                   g->p_male[s]);
+        }
+        printf("]}}\n");
+        return;
+    }
+    printf("GENDER ESTIMATE (model %s; from the face, not used for attendance)\n", g->model);
+    for (int s = 0; s < r->n_students; s++)
+        if (g->p_male[s] >= 0)
+            printf("  %-36s %s (estimate, P(male) %.2f)%s\n", r->students[s].name,
+                   pl_gender_label(g->p_male[s]), g->p_male[s],
+                   r->students[s].status == PL_REVIEW ? "  [needs review]" : "");
+    printf("  present: %d M, %d F (estimated)", g->male, g->female);
+    if (g->review_male + g->review_female)
+        printf("; needs review: %d M, %d F", g->review_male, g->review_female);
+    printf("\n");
+}
+
 int cmd_take(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -90,9 +126,11 @@ int cmd_take(int argc, char **argv)
         {"threads", required_argument, 0, 't'}, {"min-face", required_argument, 0, 'f'},
         {"out", required_argument, 0, 'o'},     {"json", no_argument, 0, 'j'},
         {"class", required_argument, 0, 'c'},   {"date", required_argument, 0, 'D'},
+        {"gender", optional_argument, 0, 'G'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     pl_app_options o = {0};
     const char *out_dir = NULL, *cls = NULL, *date = NULL;
+    const char *gender = NULL;
     int json = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hjo:", opts, NULL)) != -1) {
@@ -105,6 +143,7 @@ int cmd_take(int argc, char **argv)
         case 'j': json = 1; break;
         case 'c': cls = optarg; break;
         case 'D': date = optarg; break;
+        case 'G': gender = optarg ? optarg : pl_gender_default_model(); break;
         case 'h': help(); return EXIT_OK;
         default: return cli_usage_error("take", "unknown option");
         }
@@ -123,15 +162,21 @@ int cmd_take(int argc, char **argv)
                        : pl_take(app, photos, argc - optind, &r, &err);
     if (st == PL_OK && out_dir) st = pl_take_write_outputs(app, &r, out_dir, &err);
     pl_app_close(app);
+    pl_take_gender gr = {0};
+    if (st == PL_OK && gender) st = pl_take_gender_estimate(&r, gender, o.threads, &gr, &err);
     if (st != PL_OK) {
         if (r.photos) pl_take_result_free(&r);
         return cli_fail(&err);
     }
     for (int p = 0; p < r.n_photos; p++)
         if (!r.photos[p].ok) cli_error("%s", r.photos[p].error);
+    if (gender && json) printf("{\"take\":");
+    fflush(stdout);
     if (cls) print_session(&rec, &r, json);
     else if (json) pl_take_write_json(&r, stdout);
     else print_table(&r);
+    if (gender) print_gender(&r, &gr, json);
+    pl_take_gender_free(&gr);
     int failed = r.photos_failed;
     pl_take_result_free(&r);
     return failed ? EXIT_PARTIAL : EXIT_OK;
