@@ -41,6 +41,10 @@ typedef struct pl_error {
 const char *pl_version(void);
 const char *pl_status_name(pl_status code);
 
+/* Write s (UTF-8) to f as a JSON string literal, quoted and escaped: the
+ * one escaping rule every --json output uses. */
+void pl_json_write_string(FILE *f, const char *s);
+
 /* ---- pretrained model files ---------------------------------------------- */
 
 /* The folder holding the model files: $PASALISTA_MODELS, else ./models when

@@ -24,13 +24,4 @@ void cli_progress(void *ctx, int done, int total, const char *what)
     }
 }
 
-void cli_json_string(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') printf("\\%c", *p);
-        else if (*p < 0x20) printf("\\u%04x", *p);
-        else putchar(*p);
-    }
-    putchar('"');
-}
+void cli_json_string(const char *s) { pl_json_write_string(stdout, s); }

@@ -9,6 +9,7 @@
 #include "engine/session.h"
 #include "face/align.h"
 #include "formats/formats.h"
+#include "match/match.h"
 #include "pasalista.h"
 
 #define MAX_BATCH 32
@@ -199,14 +200,6 @@ void pl_embedder_crop_map(const pl_embedder_spec *s, const pl_face *f, float m[6
                      s->input.h, m);
 }
 
-static void l2_normalize(float *v, int n)
-{
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += (double)v[i] * v[i];
-    float inv = ss > 1e-20 ? (float)(1.0 / sqrt(ss)) : 0.0f;
-    for (int i = 0; i < n; i++) v[i] *= inv;
-}
-
 static double now_ms(void)
 {
     struct timespec ts;
@@ -241,7 +234,7 @@ pl_status pl_embedder_run(pl_embedder *e, const pl_image *img, const pl_face *fa
         for (int i = 0; i < batch; i++) {
             float *row = out + (size_t)(start + i) * e->dim;
             memcpy(row, y + (size_t)i * e->dim, (size_t)e->dim * sizeof *row);
-            l2_normalize(row, e->dim);
+            pl_l2_normalize(row, e->dim);
         }
     }
     return PL_OK;

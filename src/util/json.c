@@ -530,3 +530,5 @@ size_t pl_json_escape(char *dst, size_t cap, const char *s)
     if (cap) dst[sb.n < cap ? sb.n : cap - 1] = '\0';
     return sb.n;
 }
+
+void pl_json_write_string(FILE *f, const char *s) { pl_json_fput_string(f, s); }
