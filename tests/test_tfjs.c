@@ -20,6 +20,7 @@
 #include "formats/formats.h"
 #include "formats/tfjs_internal.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 #define GOLDEN "tests/golden/tfjs/"
 
@@ -366,6 +367,47 @@ TEST(faceapi_structure_matches_models_md)
     CHECK_EQ_INT(count_op(g, PL_OP_FULLY_CONNECTED), 2);
     CHECK_EQ_INT(g->n_outputs, 2);
     keep_graph(NULL);
+}
+
+/* Weights decoded from a model's files: count, float parameters, quantised. */
+static void weight_counts(const char *rel, int graph_model, int n_want, int64_t params_want, int quant_want)
+{
+    const char *p = model_path(rel);
+    if (!pl_file_exists(p)) SKIP("%s not present", rel);
+    pl_error err = {0};
+    pl_json *doc = pl_json_load_file(p, &err);
+    CHECK_MSG(doc, "%s", err.msg);
+    const pl_json *m = graph_model ? pl_json_get(doc, "weightsManifest") : doc;
+    int quant = 0;
+    for (int g = 0; g < pl_json_len(m); g++) {
+        const pl_json *ws = pl_json_get(pl_json_at(m, g), "weights");
+        for (int i = 0; i < pl_json_len(ws); i++) quant += pl_json_get(pl_json_at(ws, i), "quantization") != NULL;
+    }
+    uint8_t *bin = NULL;
+    size_t len = 0;
+    pl_tfjs_weights ws = {0};
+    pl_status st = pl_tfjs_read_shards(m, p, &bin, &len, &err);
+    if (st == PL_OK) st = pl_tfjs_weights_decode(m, bin, len, p, &ws, &err);
+    free(bin);
+    pl_json_free(doc);
+    CHECK_MSG(st == PL_OK, "%s", err.msg);
+    int64_t params = 0;
+    for (int i = 0; i < ws.n; i++) params += ws.w[i].is_int ? 0 : ws.w[i].numel;
+    int n = ws.n;
+    pl_tfjs_weights_free(&ws);
+    CHECK_EQ_INT(n, n_want);
+    CHECK_EQ_INT(params, params_want);
+    CHECK_EQ_INT(quant, quant_want);
+}
+
+TEST(tfjs_weight_counts_match_models_md)
+{
+    /* MODELS.md §3/§4/§1.3: tensors, float parameters, quantised tensors */
+    weight_counts("face-api/face_recognition_model-weights_manifest.json", 0, 117, 5614592, 109);
+    weight_counts("face-api/age_gender_model-weights_manifest.json", 0, 51, 421731, 32);
+    weight_counts("human/faceres.json", 1, 128, 3489403, 127); /* float16 */
+    weight_counts("human/blazeface.json", 1, 112, 134704, 0);
+    weight_counts("human/gender-ssrnet-imdb.json", 1, 157, 40168, 0);
 }
 
 /* ---- dequantisation on hand values ----------------------------------------------------- */
