@@ -55,10 +55,88 @@ static int supersampling(const float m[6])
     return k < 1 ? 1 : k > 6 ? 6 : k;
 }
 
+/* One axis of an axis-aligned map: for each output coordinate and
+ * sub-sample, the first source tap and the fraction towards the second,
+ * computed with the very expression the general loop uses (the cross term
+ * of the matrix is an exact zero), so both paths give the same bits. */
+typedef struct axis_tap {
+    int i0;
+    float f, v; /* v: the source coordinate itself, for border samples */
+} axis_tap;
+
+static void axis_taps(int n, int k, float scale, float cross, float shift, axis_tap *t)
+{
+    for (int o = 0; o < n; o++)
+        for (int s = 0; s < k; s++) {
+            float c = (float)o + ((float)s + 0.5f) / (float)k;
+            float v = scale * c + cross + shift - 0.5f;
+            int i0 = floor_int(v);
+            t[o * k + s] = (axis_tap){i0, v - (float)i0, v};
+        }
+}
+
+/* The axis-aligned case (every MTCNN crop, most aligned faces): taps come
+ * from two small tables and an interior sample reads its four pixels with
+ * no bounds checks. The sums run in the same order as sample_add, so the
+ * result is identical to the general loop's. */
+#define AXIS_MAX 512
+static int sample_axis_aligned(const pl_image *img, const float m[6], const pl_input_spec *spec,
+                               int k, float *out)
+{
+    if (m[1] != 0.0f || m[3] != 0.0f || spec->w * k > AXIS_MAX || spec->h * k > AXIS_MAX ||
+        img->c < 3)
+        return 0;
+    axis_tap tx[AXIS_MAX], ty[AXIS_MAX];
+    /* cross terms: m[1]*cy and m[3]*cx are +0 for every (finite, positive)
+     * sample coordinate; 0.5f stands for any of them. */
+    axis_taps(spec->w, k, m[0], m[1] * 0.5f, m[2], tx);
+    axis_taps(spec->h, k, m[4], m[3] * 0.5f, m[5], ty);
+    int W = img->w, H = img->h, C = img->c;
+    int c0 = spec->bgr ? 2 : 0, c2 = spec->bgr ? 0 : 2;
+    size_t stride = (size_t)W * C;
+    float inv_k2 = 1.0f / (float)(k * k);
+    for (int y = 0; y < spec->h; y++) {
+        for (int x = 0; x < spec->w; x++) {
+            float acc[3] = {0, 0, 0};
+            for (int sy = 0; sy < k; sy++) {
+                const axis_tap *ay = &ty[y * k + sy];
+                float fy = ay->f;
+                for (int sx = 0; sx < k; sx++) {
+                    const axis_tap *ax = &tx[x * k + sx];
+                    float fx = ax->f;
+                    if (ax->i0 < 0 || ay->i0 < 0 || ax->i0 + 1 >= W || ay->i0 + 1 >= H) {
+                        sample_add(img, ax->v, ay->v, spec->bgr, acc);
+                        continue;
+                    }
+                    float w0 = (1 - fx) * (1 - fy), w1 = fx * (1 - fy), w2 = (1 - fx) * fy, w3 = fx * fy;
+                    const uint8_t *p = img->px + (size_t)ay->i0 * stride + (size_t)ax->i0 * C;
+                    const uint8_t *q = p + C, *r = p + stride, *t = r + C;
+                    acc[0] += w0 * p[c0];
+                    acc[1] += w0 * p[1];
+                    acc[2] += w0 * p[c2];
+                    acc[0] += w1 * q[c0];
+                    acc[1] += w1 * q[1];
+                    acc[2] += w1 * q[c2];
+                    acc[0] += w2 * r[c0];
+                    acc[1] += w2 * r[1];
+                    acc[2] += w2 * r[c2];
+                    acc[0] += w3 * t[c0];
+                    acc[1] += w3 * t[1];
+                    acc[2] += w3 * t[c2];
+                }
+            }
+            for (int c = 0; c < 3; c++)
+                out[out_index(spec, x, y, c)] = (acc[c] * inv_k2 - spec->mean[c]) * spec->scale[c];
+        }
+    }
+    return 1;
+}
+
 void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec *spec,
                       float *out)
 {
     int k = spec->antialias ? supersampling(m) : 1;
+    if (sample_axis_aligned(img, m, spec, k, out)) return;
     float inv_k2 = 1.0f / (float)(k * k);
     for (int y = 0; y < spec->h; y++) {
         for (int x = 0; x < spec->w; x++) {
