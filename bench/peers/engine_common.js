@@ -56,7 +56,8 @@ function median(a) {
 }
 
 // Time `once` (async, returns when the outputs are computed):
-// {wall_ms, cpu_ms, runs}.
+// {wall_ms, cpu_ms, cpu_min_ms, runs}: medians, and the fastest run's CPU
+// time (the least disturbed by other work on the machine).
 async function timeRuns(once, warmup, maxRuns) {
     for (let i = 0; i < warmup; i++) await once();
     const wall = [], cpu = [];
@@ -70,7 +71,7 @@ async function timeRuns(once, warmup, maxRuns) {
         cpu.push((c.user + c.system) / 1000);
         spent += t;
     }
-    return { wall_ms: median(wall), cpu_ms: median(cpu), runs: wall.length };
+    return { wall_ms: median(wall), cpu_ms: median(cpu), cpu_min_ms: Math.min(...cpu), runs: wall.length };
 }
 
 function fail(e) {
