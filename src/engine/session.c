@@ -41,7 +41,8 @@ struct pl_session {
     int keep_all;
     int planned;
     float *arena;
-    size_t arena_bytes;
+    size_t arena_bytes;      /* what the current plan uses                  */
+    size_t arena_cap;        /* what is allocated (>= arena_bytes)          */
     float **tdata;           /* per tensor: its data for this plan          */
     node_state *ns;          /* per node                                    */
 };
@@ -148,8 +149,14 @@ static pl_status plan_memory(pl_session *s, pl_error *err)
         }
     }
     size_t total = place_slots(sl, n);
-    free(s->arena);
-    s->arena = aligned_alloc(ARENA_ALIGN, total ? total : ARENA_ALIGN);
+    /* Grow only: callers replan often (MTCNN per strip and batch shape), and
+     * a fresh arena each time costs a page fault per 4 KiB on first touch. */
+    if (!s->arena || total > s->arena_cap) {
+        free(s->arena);
+        s->arena_cap = round_up(total ? total : ARENA_ALIGN, ARENA_ALIGN);
+        s->arena = aligned_alloc(ARENA_ALIGN, s->arena_cap);
+        if (!s->arena) s->arena_cap = 0;
+    }
     s->arena_bytes = total;
     pl_status st = PL_OK;
     if (!s->arena) {

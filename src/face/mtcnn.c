@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/session.h"
+#include "engine/threadpool.h"
 #include "face/preprocess.h"
 #include "formats/formats.h"
 #include "pasalista.h"
@@ -19,6 +20,7 @@
 struct pl_mtcnn {
     pl_graph *net[3];
     pl_session *sess[3];
+    pl_threadpool *pool;   /* pyramid levels and stage crops, item by item */
     int64_t planned[3][4]; /* the input shape each session is planned for   */
 };
 
@@ -47,6 +49,11 @@ pl_mtcnn *pl_mtcnn_new(int n_threads, pl_error *err)
         pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory");
         return NULL;
     }
+    if (!(m->pool = pl_threadpool_new(n_threads))) {
+        pl_mtcnn_free(m);
+        pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory");
+        return NULL;
+    }
     for (int i = 0; i < 3; i++) {
         m->net[i] = load_net(files[i], err);
         if (!m->net[i] || !(m->sess[i] = pl_session_new(m->net[i], n_threads, err))) {
@@ -64,6 +71,7 @@ void pl_mtcnn_free(pl_mtcnn *m)
         pl_session_free(m->sess[i]);
         pl_graph_free(m->net[i]);
     }
+    pl_threadpool_free(m->pool);
     free(m);
 }
 
@@ -243,6 +251,25 @@ static pl_status pnet_level(pl_mtcnn *m, const pl_image *lvl, float scale,
     return PL_OK;
 }
 
+/* The pyramid: every level shrunk from the photo itself, all levels made
+ * at once so the threads share them (each is independent of the others). */
+typedef struct pyramid {
+    const pl_image *img;
+    const float *scales;
+    pl_image *lvl;
+    pl_status *st;
+    pl_error *errs;
+} pyramid;
+
+static void pyramid_task(void *c, int t0, int t1)
+{
+    pyramid *p = c;
+    for (int i = t0; i < t1; i++) {
+        int lw = (int)ceilf(p->img->w * p->scales[i]), lh = (int)ceilf(p->img->h * p->scales[i]);
+        p->st[i] = pl_image_resize(p->img, lw, lh, PL_RESIZE_AREA, &p->lvl[i], &p->errs[i]);
+    }
+}
+
 static pl_status stage_pnet(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_options *opt,
                             box_list *all, pl_error *err)
 {
@@ -252,16 +279,27 @@ static pl_status stage_pnet(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_opt
      * small faces survive big reductions without aliasing. (Shrinking each
      * level from the previous one is cheaper, but measurably changed which
      * borderline faces were recognised on ../shared/faces.) */
+    int n_levels = 0;
+    while (n_levels < n_scales && (int)ceilf(img->w * scales[n_levels]) >= PNET_CELL &&
+           (int)ceilf(img->h * scales[n_levels]) >= PNET_CELL)
+        n_levels++;
+    pl_image lvl[64];
+    pl_status lst[64];
+    memset(lvl, 0, sizeof lvl);
+    pl_error *lerr = calloc((size_t)n_levels + 1, sizeof *lerr); /* 1 KiB each: not on the stack */
+    if (!lerr) return pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory");
+    pyramid py = {img, scales, lvl, lst, lerr};
+    pl_threadpool_run(m->pool, n_levels, pyramid_task, &py);
     pl_status st = PL_OK;
-    for (int i = 0; i < n_scales && st == PL_OK; i++) {
-        int lw = (int)ceilf(img->w * scales[i]), lh = (int)ceilf(img->h * scales[i]);
-        if (lw < PNET_CELL || lh < PNET_CELL) break;
-        pl_image lvl = {0};
-        st = pl_image_resize(img, lw, lh, PL_RESIZE_AREA, &lvl, err);
-        if (st != PL_OK) break;
+    for (int i = 0; i < n_levels && st == PL_OK; i++)
+        if (lst[i] != PL_OK) {
+            if (err) *err = lerr[i];
+            st = lst[i];
+        }
+    free(lerr);
+    for (int i = 0; i < n_levels && st == PL_OK; i++) {
         box_list level = {0};
-        st = pnet_level(m, &lvl, scales[i], opt->threshold[0], &level, err);
-        pl_image_free(&lvl);
+        st = pnet_level(m, &lvl[i], scales[i], opt->threshold[0], &level, err);
         if (st == PL_OK) {
             level.n = pl_mtcnn_nms(level.v, level.n, 0.5f, 0);
             for (int k = 0; k < level.n && st == PL_OK; k++)
@@ -269,6 +307,7 @@ static pl_status stage_pnet(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_opt
         }
         free(level.v);
     }
+    for (int i = 0; i < n_levels; i++) pl_image_free(&lvl[i]);
     if (st != PL_OK) return st;
     all->n = pl_mtcnn_nms(all->v, all->n, 0.7f, 0);
     for (int k = 0; k < all->n; k++) {
@@ -280,6 +319,20 @@ static pl_status stage_pnet(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_opt
 
 /* ---- stages 2 and 3: RNet and ONet on crops, in batches ------------------- */
 
+typedef struct crop_batch {
+    const pl_image *img;
+    const pl_mtcnn_box *boxes;
+    int size;
+    float *in;
+} crop_batch;
+
+static void crop_task(void *c, int t0, int t1)
+{
+    crop_batch *b = c;
+    for (int i = t0; i < t1; i++)
+        crop_transposed(b->img, &b->boxes[i], b->size, b->in + (size_t)i * b->size * b->size * 3);
+}
+
 static pl_status refine(pl_mtcnn *m, int net, const pl_image *img, box_list *boxes,
                         float threshold, pl_error *err)
 {
@@ -290,9 +343,8 @@ static pl_status refine(pl_mtcnn *m, int net, const pl_image *img, box_list *box
     for (int start = 0; start < boxes->n; start += STAGE_BATCH) {
         int batch = boxes->n - start < STAGE_BATCH ? boxes->n - start : STAGE_BATCH;
         if (plan_for(m, net, batch, size, size, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
-        float *in = pl_session_input(s, 0);
-        for (int i = 0; i < batch; i++)
-            crop_transposed(img, &boxes->v[start + i], size, in + (size_t)i * size * size * 3);
+        crop_batch cb = {img, boxes->v + start, size, pl_session_input(s, 0)};
+        pl_threadpool_run(m->pool, batch, crop_task, &cb);
         if (pl_session_run(s, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         int rank;
         int64_t d[PL_MAX_RANK];
