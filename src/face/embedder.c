@@ -27,7 +27,8 @@ static const pl_embedder_spec specs[] = {
      0.0f, 0, 0.40f, 0.30f},
     {"dlib-resnet", "face-api face_recognition (dlib ResNet-34, FaceNet-style metric learning), 128-d",
      "face-api/face_recognition_model-weights_manifest.json", "face_recognition",
-     {150, 150, 0, {122.782f, 117.001f, 104.298f}, {1 / 255.0f, 1 / 255.0f, 1 / 255.0f}, PL_LAYOUT_NHWC, 1},
+     /* the graph applies face-api's (v - mean) / 255 itself: feed 0..255 */
+     {150, 150, 0, {0, 0, 0}, {1, 1, 1}, PL_LAYOUT_NHWC, 1},
      0.25f, 0, 0.92f, 0.88f},
     {"faceres", "Human faceres (HSE MobileNet, VGGFace2), 1024-d",
      "human/faceres.json", NULL,

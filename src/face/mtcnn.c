@@ -99,6 +99,7 @@ static int by_score_desc(const void *a, const void *b)
 
 int pl_mtcnn_nms(pl_mtcnn_box *boxes, int n, float threshold, int use_min)
 {
+    if (n <= 0) return 0; /* boxes may be NULL: qsort must not see it */
     qsort(boxes, (size_t)n, sizeof *boxes, by_score_desc);
     char *gone = calloc((size_t)n + 1, 1);
     if (!gone) return n; /* keeping every box is safe, only slower */
