@@ -254,7 +254,7 @@ static int run_peer(const bench_model *bm, const char *model_path, const char *i
         snprintf(why, why_size, "cannot start node");
         return -1;
     }
-    char line[4096], last[512] = "";
+    char line[4096], last[400] = "";
     while (fgets(line, sizeof line, f)) {
         if (strstr(line, "\"peer\"")) {
             int th = (int)json_num(line, "threads");
