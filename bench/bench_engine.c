@@ -56,6 +56,12 @@ static const bench_model MODELS[] = {
     {"pnet", "expo/pnet.tflite", 4, {1, 1280, 960, 3}, -1, 1, PEER_TFLITE, 0, 0},
     {"rnet", "expo/rnet.tflite", 4, {1, 24, 24, 3}, -1, 1, PEER_TFLITE, 0, 0},
     {"onet", "expo/onet.tflite", 4, {1, 48, 48, 3}, -1, 1, PEER_TFLITE, 0, 0},
+    /* the other ONNX models: the ORT target holds for every ONNX model */
+    {"fr_detect", "faceplugin/fr_detect.onnx", 4, {1, 3, 240, 320}, -1, 1, PEER_ORT, 0, 0},
+    {"fr_liveness", "faceplugin/fr_liveness.onnx", 4, {1, 3, 128, 128}, -1, 1, PEER_ORT, 0, 0},
+    {"fr_landmark", "faceplugin/fr_landmark.onnx", 4, {1, 1, 64, 64}, -1, 1, PEER_ORT, 0, 0},
+    {"fr_gender", "faceplugin/fr_gender.onnx", 4, {1, 3, 64, 64}, -1, 1, PEER_ORT, 0, 0},
+    {"fr_age", "faceplugin/fr_age.onnx", 4, {1, 3, 64, 64}, -1, 1, PEER_ORT, 0, 0},
 };
 #define N_MODELS ((int)(sizeof MODELS / sizeof MODELS[0]))
 

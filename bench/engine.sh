@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
     *) models="$models $1"; shift ;;
     esac
 done
-[ -n "$models" ] || models="MobileFaceNet fr_feature face_recognition faceres pnet rnet onet"
+[ -n "$models" ] || models="MobileFaceNet fr_feature face_recognition faceres pnet rnet onet fr_detect fr_liveness fr_landmark fr_gender fr_age"
 make -s build/bench/bench_engine
 tmp=$(mktemp -d /tmp/bench_engine_perf.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
