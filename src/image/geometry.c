@@ -155,9 +155,8 @@ static int area_weights(int in, int out, span *sp, float **wts)
     return 1;
 }
 
-/* One source row reduced horizontally into acc (+= wy * value). */
-static void area_row(const uint8_t *row, int c, int ow, const span *sx, const float *wx,
-                     float wy, float *acc)
+/* One source row reduced horizontally: h[x*c + k] = sum_j wx[j] * row[j][k]. */
+static void area_row(const uint8_t *row, int c, int ow, const span *sx, const float *wx, float *h)
 {
     const float *w = wx;
     if (c == 3) { /* the common case, unrolled: photos are RGB */
@@ -170,9 +169,9 @@ static void area_row(const uint8_t *row, int c, int ow, const span *sx, const fl
                 b += w[j] * p[2];
             }
             w += sx[x].n;
-            acc[x * 3] += wy * r;
-            acc[x * 3 + 1] += wy * g;
-            acc[x * 3 + 2] += wy * b;
+            h[x * 3] = r;
+            h[x * 3 + 1] = g;
+            h[x * 3 + 2] = b;
         }
         return;
     }
@@ -182,27 +181,35 @@ static void area_row(const uint8_t *row, int c, int ow, const span *sx, const fl
         for (int j = 0; j < sx[x].n; j++, p += c)
             for (int k = 0; k < c; k++) v[k] += w[j] * p[k];
         w += sx[x].n;
-        for (int k = 0; k < c; k++) acc[x * c + k] += wy * v[k];
+        for (int k = 0; k < c; k++) h[x * c + k] = v[k];
     }
 }
 
-/* Streams: one float accumulator row, so a 12 MP source needs no copy. */
+/* Streams: one float accumulator row, so a 12 MP source needs no copy.
+ * The source row two output rows share is reduced horizontally once and
+ * kept (same values, so the same result as reducing it twice). */
 static pl_status resize_area(const pl_image *src, int w, int h, pl_image *out, pl_error *err)
 {
     span *sx = malloc(sizeof *sx * w), *sy = malloc(sizeof *sy * h);
     float *wx = NULL, *wy = NULL, *acc = malloc(sizeof *acc * w * src->c);
-    int ok = sx && sy && acc && area_weights(src->w, w, sx, &wx) && area_weights(src->h, h, sy, &wy);
+    float *hs = malloc(sizeof *hs * w * src->c);
+    int ok = sx && sy && acc && hs && area_weights(src->w, w, sx, &wx) && area_weights(src->h, h, sy, &wy);
     if (ok) {
-        int c = src->c;
-        size_t stride = (size_t)src->w * c;
+        int c = src->c, cached = -1;
+        size_t stride = (size_t)src->w * c, n = (size_t)w * c;
         const float *wyp = wy;
         for (int y = 0; y < h; y++) {
-            memset(acc, 0, sizeof *acc * w * c);
-            for (int j = 0; j < sy[y].n; j++)
-                area_row(src->px + (size_t)(sy[y].first + j) * stride, c, w, sx, wx, wyp[j], acc);
+            memset(acc, 0, sizeof *acc * n);
+            for (int j = 0; j < sy[y].n; j++) {
+                int r = sy[y].first + j;
+                if (r != cached) area_row(src->px + (size_t)r * stride, c, w, sx, wx, hs);
+                cached = r;
+                float wj = wyp[j];
+                for (size_t i = 0; i < n; i++) acc[i] += wj * hs[i];
+            }
             wyp += sy[y].n;
             uint8_t *d = out->px + (size_t)y * w * c;
-            for (int i = 0; i < w * c; i++) d[i] = clamp_u8(acc[i]);
+            for (size_t i = 0; i < n; i++) d[i] = clamp_u8(acc[i]);
         }
     }
     free(sx);
@@ -210,6 +217,7 @@ static pl_status resize_area(const pl_image *src, int w, int h, pl_image *out, p
     free(wx);
     free(wy);
     free(acc);
+    free(hs);
     return ok ? PL_OK : pl_fail(err, PL_ERR_NOMEM, "resize: out of memory");
 }
 
