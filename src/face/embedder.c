@@ -20,20 +20,20 @@ static const pl_embedder_spec specs[] = {
     {"mobilefacenet", "expo MobileFaceNet (TFLite), ArcFace-trained, 192-d",
      "expo/MobileFaceNet.tflite", NULL,
      {112, 112, 0, {127.5f, 127.5f, 127.5f}, {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NHWC, 1},
-     0.0f, 0, 0.48f, 0.38f},
+     0.0f, 0, 0.48f, 0.38f, PL_CROP_ALIGNED},
     {"fr-feature", "faceplugin fr_feature (ONNX), InsightFace MobileFaceNet, 512-d",
      "faceplugin/fr_feature.onnx", NULL,
      {112, 112, 1, {127.0f, 127.0f, 127.0f}, {1 / 128.0f, 1 / 128.0f, 1 / 128.0f}, PL_LAYOUT_NCHW, 1},
-     0.0f, 0, 0.40f, 0.30f},
+     0.0f, 0, 0.40f, 0.30f, PL_CROP_ALIGNED},
     {"dlib-resnet", "face-api face_recognition (dlib ResNet-34, FaceNet-style metric learning), 128-d",
      "face-api/face_recognition_model-weights_manifest.json", "face_recognition",
      /* the graph applies face-api's (v - mean) / 255 itself: feed 0..255 */
      {150, 150, 0, {0, 0, 0}, {1, 1, 1}, PL_LAYOUT_NHWC, 1},
-     0.25f, 0, 0.92f, 0.88f},
+     0.0f, 0, 0.93f, 0.90f, PL_CROP_EYES_MOUTH_BOX},
     {"faceres", "Human faceres (HSE MobileNet, VGGFace2), 1024-d",
      "human/faceres.json", NULL,
      {224, 224, 1, {103.939f, 116.779f, 123.68f}, {1, 1, 1}, PL_LAYOUT_NHWC, 1},
-     0.25f, -1, 0.75f, 0.65f},
+     0.25f, -1, 0.75f, 0.65f, PL_CROP_ALIGNED},
 };
 static const int n_specs = (int)(sizeof specs / sizeof specs[0]);
 
@@ -72,7 +72,7 @@ static pl_status user_onnx_spec(pl_embedder *e, pl_error *err)
     int side = in->rank == 4 ? (int)in->dims[2] : 0;
     pl_embedder_spec s = {"onnx", "user ONNX model", NULL, NULL,
                           {side, side, 0, {127.5f, 127.5f, 127.5f}, {0, 0, 0}, PL_LAYOUT_NCHW, 1},
-                          0.0f, 0, 0.45f, 0.35f};
+                          0.0f, 0, 0.45f, 0.35f, PL_CROP_ALIGNED};
     if (side == 160) {
         s.summary = "user ONNX model (FaceNet-style, 160x160)";
         s.input.scale[0] = s.input.scale[1] = s.input.scale[2] = 1 / 128.0f;
@@ -186,9 +186,31 @@ static int has_landmarks(const pl_face *f)
     return 0;
 }
 
+/* face-api's FaceLandmarks.alignDlib: from the eye centres and the mouth
+ * centre, a square of side mean(eye->mouth)/0.45 whose reference point
+ * (the three points' centroid) sits at 50% across and 43% down. */
+static void eyes_mouth_box(const pl_face *f, float box[4])
+{
+    const float *l = f->landmarks;
+    float mx = (l[6] + l[8]) / 2, my = (l[7] + l[9]) / 2;
+    float d = (hypotf(mx - l[0], my - l[1]) + hypotf(mx - l[2], my - l[3])) / 2;
+    float size = d / 0.45f;
+    float cx = (l[0] + l[2] + mx) / 3, cy = (l[1] + l[3] + my) / 3;
+    box[0] = cx - 0.5f * size;
+    box[1] = cy - 0.43f * size;
+    box[2] = box[0] + size - 1;
+    box[3] = box[1] + size - 1;
+}
+
 void pl_embedder_crop_map(const pl_embedder_spec *s, const pl_face *f, float m[6])
 {
     int size = s->input.w;
+    if (has_landmarks(f) && s->crop == PL_CROP_EYES_MOUTH_BOX) {
+        float b[4];
+        eyes_mouth_box(f, b);
+        pl_box_to_affine(b[0], b[1], b[2], b[3], size, s->input.h, m);
+        return;
+    }
     if (has_landmarks(f)) {
         float tmpl[10], fwd[6];
         pl_face_template(size, s->margin, tmpl);

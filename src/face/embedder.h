@@ -15,6 +15,15 @@
 #include "face/mtcnn.h"
 #include "face/preprocess.h"
 
+/* How the crop is cut from the five landmarks. */
+typedef enum pl_crop_kind {
+    PL_CROP_ALIGNED = 0,     /* similarity transform onto the ArcFace template
+                                (rotation removed), grown by `margin`        */
+    PL_CROP_EYES_MOUTH_BOX   /* face-api's "dlib" box: axis-aligned square of
+                                side mean(eye->mouth)/0.45 around the eyes and
+                                mouth centre, no rotation                    */
+} pl_crop_kind;
+
 typedef struct pl_embedder_spec {
     const char *name;        /* --model NAME                                 */
     const char *summary;
@@ -26,6 +35,7 @@ typedef struct pl_embedder_spec {
     /* Default decision thresholds on cosine similarity, measured on
      * ../shared/faces (README); calibration may replace them. */
     float accept, review;
+    pl_crop_kind crop;
 } pl_embedder_spec;
 
 typedef struct pl_embedder pl_embedder;
