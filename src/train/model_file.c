@@ -10,7 +10,7 @@
 static int build_small_cnn(tr_net *n)
 {
     /* Four conv blocks (16-32-64-64 channels), global average, dropout,
-     * two logits: about 75 k weights, ~8 M multiply-adds at 48×48. */
+     * two logits: about 61 k weights, ~8 M multiply-adds at 48×48. */
     static const int widths[] = {16, 32, 64, 64};
     for (int i = 0; i < 4; i++) {
         if (!tr_add_conv(n, widths[i], 3) || !tr_add_batchnorm(n) || !tr_add_relu(n)) return 0;
