@@ -672,6 +672,7 @@ typedef struct pl_eval_options {
     const char *data;              /* folder: identities/<person>/, groups/  */
     const char *models;            /* "a,b,c"; NULL = pl_default_model()   */
     int threads;                   /* default 1                             */
+    int max_identities;            /* 0 = all; else the first N people      */
     int max_photos_per_identity;   /* 0 = all (a subset for slow builds)    */
     int max_groups;                /* 0 = all                               */
     double target_far;             /* calibration target (default 1e-3)     */

@@ -9,8 +9,9 @@
  *     higher than the target (checked for the default model; printed for
  *     every model);
  *   - every model loaded; the default model's leave-one-out rank-1 >= 0.97.
- * Under ASan (PASALISTA_ASAN) it runs a subset: two photos per person,
- * four group photos, two models: the same code, ten times slower. */
+ * Under ASan (PASALISTA_ASAN) it runs a subset (12 people x 2 photos, 2
+ * group photos, fr-feature) and checks only that it completes cleanly:
+ * the same code, ten times slower. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +46,9 @@ TEST(evaluate_four_models_on_shared_faces)
     snprintf(data, sizeof data, "%s/faces", test_shared_dir());
     if (access(data, R_OK) != 0) SKIP("%s not present", data);
     int asan = getenv("PASALISTA_ASAN") != NULL;
-    const char *models = asan ? "mobilefacenet,fr-feature" : "mobilefacenet,fr-feature,dlib-resnet,faceres";
-    const char *subset = asan ? " --max-photos 2 --max-groups 4" : "";
-    if (asan) printf("    ASan build: subset (2 photos per person, 4 group photos, 2 models)\n");
+    const char *models = asan ? "fr-feature" : "mobilefacenet,fr-feature,dlib-resnet,faceres";
+    const char *subset = asan ? " --max-people 12 --max-photos 2 --max-groups 2" : "";
+    if (asan) printf("    ASan build: subset (12 people x 2 photos, 2 group photos, 1 model); no accuracy bars\n");
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s%s --out build/eval-report > build/eval-report.txt 2>&1",
              cli(), data, models, subset);
@@ -83,11 +84,15 @@ TEST(evaluate_four_models_on_shared_faces)
                num(m, "calibrated.attendance.fp"), num(m, "calibrated.attendance.absent_slots"),
                num(m, "calibrated.attendance.false_present_rate"), num(m, "ms_per_face"));
     }
-    CHECK_MSG(num(j, "detection.iou40.recall") >= 0.95, "detection recall %.3f", num(j, "detection.iou40.recall"));
     CHECK(def >= 0);
+    if (asan) { /* the subset is too small for the rates to mean anything */
+        pl_json_free(j);
+        return;
+    }
+    CHECK_MSG(num(j, "detection.iou40.recall") >= 0.95, "detection recall %.3f", num(j, "detection.iou40.recall"));
     const pl_json *m = pl_json_at(ms, def);
     double fpr = num(m, "calibrated.attendance.false_present_rate");
     CHECK_MSG(fpr <= 1e-3, "%s: calibrated false-present rate %.5f > 1e-3", pl_default_model(), fpr);
-    if (!asan) CHECK_MSG(num(m, "identification.rank1") >= 0.97, "rank-1 %.3f", num(m, "identification.rank1"));
+    CHECK_MSG(num(m, "identification.rank1") >= 0.97, "rank-1 %.3f", num(m, "identification.rank1"));
     pl_json_free(j);
 }

@@ -237,6 +237,8 @@ static pl_status load_identities(run *w, pl_error *err)
     int n;
     pl_status st = list_dir(dir, 1, NULL, &names, &n, err);
     if (st != PL_OK) return st;
+    int listed_people = n;
+    if (w->opt->max_identities > 0 && n > w->opt->max_identities) n = w->opt->max_identities;
     if (n == 0) {
         free(names);
         return pl_fail(err, PL_ERR_ARG, "%s: no person folders", dir);
@@ -271,7 +273,7 @@ static pl_status load_identities(run *w, pl_error *err)
     free(photos);
     free(listed);
     free(use);
-    free_list(names, n);
+    free_list(names, listed_people);
     return st;
 }
 

@@ -24,6 +24,7 @@ static void help(void)
            "  --out DIR       write DIR/report.html (self-contained) and DIR/report.json\n"
            "  --far X         calibration target false-match rate (default 0.001)\n"
            "  --threads N     compute threads (default 2)\n"
+           "  --max-people N  use only the first N people, by folder name (quick runs)\n"
            "  --max-photos N  use at most N photos per person (quick runs)\n"
            "  --max-groups N  use at most N group photos (quick runs)\n"
            "  --json          the whole result as one JSON object on stdout\n"
@@ -82,6 +83,7 @@ int cmd_evaluate(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},      {"out", required_argument, 0, 'o'},
+        {"max-people", required_argument, 0, 'P'},
         {"far", required_argument, 0, 'f'},        {"threads", required_argument, 0, 't'},
         {"max-photos", required_argument, 0, 'p'}, {"max-groups", required_argument, 0, 'g'},
         {"json", no_argument, 0, 'j'},             {"help", no_argument, 0, 'h'},
@@ -97,6 +99,7 @@ int cmd_evaluate(int argc, char **argv)
         case 'o': out_dir = optarg; break;
         case 'f': o.target_far = atof(optarg); break;
         case 't': o.threads = atoi(optarg); break;
+        case 'P': o.max_identities = atoi(optarg); break;
         case 'p': o.max_photos_per_identity = atoi(optarg); break;
         case 'g': o.max_groups = atoi(optarg); break;
         case 'j': json = 1; break;
