@@ -320,6 +320,67 @@ static void check_all_fc(const char *level)
 TEST(fc_fast_avx512_matches_ref) { check_all_fc("avx512"); }
 TEST(fc_fast_avx2_matches_ref) { check_all_fc("avx2"); }
 
+/* The vector tanh / sigmoid of the fast epilogues against libm in double
+ * over their whole range, each value relative to itself: a 1x1 "layer"
+ * with weight 1 passes x through to the activation. Also the depthwise and
+ * pooling epilogues, and NaN / infinities. */
+static void check_act_range(const char *level, pl_act act)
+{
+    enum { M = 4001 };
+    float *x = malloc(M * sizeof *x), *y = malloc(M * sizeof *y), w = 1.0f;
+    for (int i = 0; i < M; i++) {
+        float t = (float)(i - M / 2) / (M / 2); /* [-1, 1] */
+        x[i] = i % 3 == 0 ? t * 25.0f : i % 3 == 1 ? t * 1.5f : t * 1e-3f;
+    }
+    x[0] = NAN, x[1] = INFINITY, x[2] = -INFINITY, x[3] = 0.0f, x[4] = 1e-30f;
+    pl_epilogue ep = {.act = act};
+    pl_fc_plan *p = pl_fc_plan_new(1, 1, &w, NULL, &ep);
+    CHECK(p != NULL);
+    pl_fc_plan_run(p, M, x, y, 0, M);
+    double worst = 0;
+    for (int i = 0; i < M; i++) {
+        double r = act == PL_ACT_TANH ? tanh((double)x[i]) : 1.0 / (1.0 + exp(-(double)x[i]));
+        if (isnan(x[i])) {
+            CHECK_MSG(isnan(y[i]), "act %d of NaN gave %g", (int)act, y[i]);
+            continue;
+        }
+        /* Below FLT_MIN the kernels may flush to zero (FTZ). */
+        double e = fabs(y[i] - r) / (fabs(r) > 1e-37 ? fabs(r) : 1.0);
+        if (fabs(r) < 1.2e-38) e = fabs(y[i]) < 1.2e-38 ? 0 : 1;
+        if (e > worst) worst = e;
+    }
+    CHECK_MSG(worst <= 1e-6, "%s act %d: worst relative error %g", level, (int)act, worst);
+    pl_fc_plan_free(p);
+    /* Depthwise (per-channel vector path) and pooling epilogues. */
+    pl_conv_shape s = {.n = 1, .in_h = 1, .in_w = M, .in_c = 1, .out_h = 1, .out_w = M,
+                       .out_c = 1, .kh = 1, .kw = 1, .stride_h = 1, .stride_w = 1,
+                       .dilation_h = 1, .dilation_w = 1, .groups = 1};
+    float *yr = malloc(M * sizeof *yr);
+    pl_pool_shape ps = {.n = 1, .in_h = 1, .in_w = M, .c = 1, .out_h = 1, .out_w = M,
+                        .kh = 1, .kw = 1, .stride_h = 1, .stride_w = 1, .is_max = 1};
+    pl_pool_run(&ps, x, &ep, y, 0, 1);
+    pl_conv2d_ref(&s, x, &w, NULL, &ep, yr, 0, 1);
+    worst = 0;
+    for (int i = 5; i < M; i++) {
+        double e = fabs((double)y[i] - yr[i]) / (fabs(yr[i]) > 1e-30 ? fabs(yr[i]) : 1.0);
+        if (e > worst) worst = e;
+    }
+    CHECK_MSG(worst <= 1e-6, "%s pool act %d: worst relative error %g", level, (int)act, worst);
+    free(x), free(y), free(yr);
+}
+
+static void check_acts(const char *level)
+{
+    if (!use_level(level)) SKIP("this CPU has no %s", level);
+    check_act_range(level, PL_ACT_TANH);
+    check_act_range(level, PL_ACT_SIGMOID);
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
+
+TEST(act_vector_tanh_sigmoid_avx512) { check_acts("avx512"); }
+TEST(act_vector_tanh_sigmoid_avx2) { check_acts("avx2"); }
+
 /* Two threads run halves of one plan at once: the plan is read-only. */
 typedef struct half_job {
     const pl_conv_plan *p;

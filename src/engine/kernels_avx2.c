@@ -28,6 +28,19 @@ static const int avx2_masks[9][8] = {
 #define V_NEGSEL(v, s) _mm256_blendv_ps((v), _mm256_mul_ps((v), (s)), (v))
 #define V_STORE(p, v) _mm256_storeu_ps((p), (v))
 #define V_STORE_PART(p, v, n) _mm256_maskstore_ps((p), AVX2_MASK(n), (v))
+/* For exp/tanh/sigmoid (kernels_simd.h, v_exp). */
+#define V_SUB(a, b) _mm256_sub_ps((a), (b))
+#define V_DIV(a, b) _mm256_div_ps((a), (b))
+#define V_ROUND(v) _mm256_round_ps((v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+/* 2^n for a whole-number float n in [-126, 127]: n + 127 in the exponent. */
+#define V_POW2I(n)                                                             \
+    _mm256_castsi256_ps(_mm256_slli_epi32(                                      \
+        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23))
+#define V_ABS(v) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), (v))
+/* |m| with the sign of s (m >= 0). */
+#define V_COPYSIGN(m, s) _mm256_or_ps((m), _mm256_and_ps((s), _mm256_set1_ps(-0.0f)))
+/* a < b ? t : f, per lane. */
+#define V_SEL_LT(a, b, t, f) _mm256_blendv_ps((f), (t), _mm256_cmp_ps((a), (b), _CMP_LT_OQ))
 #define SUFFIX(name) name##_avx2
 /* 16 ymm registers: 6x2 or 12x1 accumulators + weights + a broadcast. */
 #define P_NV2 6

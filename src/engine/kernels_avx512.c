@@ -19,6 +19,19 @@
     _mm512_mask_mul_ps((v), _mm512_cmp_ps_mask((v), _mm512_setzero_ps(), _CMP_LT_OQ), (v), (s))
 #define V_STORE(p, v) _mm512_storeu_ps((p), (v))
 #define V_STORE_PART(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1), (v))
+/* For exp/tanh/sigmoid (kernels_simd.h, v_exp). */
+#define V_SUB(a, b) _mm512_sub_ps((a), (b))
+#define V_DIV(a, b) _mm512_div_ps((a), (b))
+#define V_ROUND(v) _mm512_roundscale_ps((v), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+/* 2^n for a whole-number float n in [-126, 127]: n + 127 in the exponent. */
+#define V_POW2I(n)                                                             \
+    _mm512_castsi512_ps(_mm512_slli_epi32(                                      \
+        _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23))
+#define V_ABS(v) _mm512_abs_ps(v)
+/* |m| with the sign of s (m >= 0). */
+#define V_COPYSIGN(m, s) _mm512_or_ps((m), _mm512_and_ps((s), _mm512_set1_ps(-0.0f)))
+/* a < b ? t : f, per lane. */
+#define V_SEL_LT(a, b, t, f) _mm512_mask_blend_ps(_mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ), (f), (t))
 #define SUFFIX(name) name##_avx512
 /* 32 zmm registers: 12x2 or 24x1 accumulators + weights + a broadcast. */
 #define P_NV2 12

@@ -7,7 +7,9 @@
  * Required macros: VL (floats per vector), vec, V_ZERO(), V_LOAD(p),
  * V_LOAD_PART(p, n), V_BCAST(p), V_SET1(f), V_FMA(a, b, c) = a*b + c,
  * V_ADD, V_MUL, V_MAX, V_MIN, V_NEGSEL(v, s) = v < 0 ? v*s : v,
- * V_STORE(p, v), V_STORE_PART(p, v, n), SUFFIX(name), and the register
+ * V_STORE(p, v), V_STORE_PART(p, v, n), SUFFIX(name); for exp/tanh/
+ * sigmoid V_SUB, V_DIV, V_ROUND (to nearest), V_POW2I(n) = 2^n for a
+ * whole-number n, V_ABS, V_COPYSIGN(m, s), V_SEL_LT(a, b, t, f); and the register
  * tile sizes P_NV1 / P_NV2 (output pixels per tile for 1 or 2 vectors of
  * output channels: as many accumulators as the register file holds).
  *
@@ -50,11 +52,60 @@ typedef struct tile_args {
     int prefetch;            /* 1x1 layers streaming from memory: fetch ahead */
 } tile_args;
 
-/* The vectorisable activations; sigmoid/tanh go through pl_apply_act
- * after the store (they are rare after a convolution). */
+/* e^x, relative error ~2e-7 (a few float roundings): x = n*ln2 + r with
+ * |r| <= ln2/2, e^r by its Taylor series to r^7 (truncation < 6e-9), times
+ * 2^n built in the exponent bits. x is clamped to [-87, 88] so 2^n stays a
+ * normal float; the operand order of the clamps lets NaN through. */
+ALWAYS_INLINE vec v_exp(vec x)
+{
+    x = V_MIN(V_SET1(88.0f), V_MAX(V_SET1(-87.0f), x));
+    vec n = V_ROUND(V_MUL(x, V_SET1(1.44269504f)));
+    /* ln2 in two parts: n * 0.693145751953125 is exact for |n| < 2^11. */
+    vec r = V_FMA(n, V_SET1(-0.693145751953125f), x);
+    r = V_FMA(n, V_SET1(-1.428606820309417e-6f), r);
+    vec p = V_SET1(1.0f / 5040.0f);
+    p = V_FMA(p, r, V_SET1(1.0f / 720.0f));
+    p = V_FMA(p, r, V_SET1(1.0f / 120.0f));
+    p = V_FMA(p, r, V_SET1(1.0f / 24.0f));
+    p = V_FMA(p, r, V_SET1(1.0f / 6.0f));
+    p = V_FMA(p, r, V_SET1(0.5f));
+    p = V_FMA(p, r, V_SET1(1.0f));
+    p = V_FMA(p, r, V_SET1(1.0f));
+    return V_MUL(p, V_POW2I(n));
+}
+
+/* tanh, relative error ~3e-7: an odd polynomial below |x| = 0.625 (where
+ * 1 - 2/(e^2x + 1) would lose digits to cancellation; Cephes' tanhf
+ * coefficients), the exp form above; |x| >= 9 gives +-1 in float. */
+ALWAYS_INLINE vec v_tanh(vec x)
+{
+    vec a = V_MIN(V_SET1(9.0f), V_ABS(x));
+    vec big = V_SUB(V_SET1(1.0f), V_DIV(V_SET1(2.0f), V_ADD(v_exp(V_ADD(a, a)), V_SET1(1.0f))));
+    vec z = V_MUL(a, a);
+    vec p = V_SET1(-5.70498872745e-3f);
+    p = V_FMA(p, z, V_SET1(2.06390887954e-2f));
+    p = V_FMA(p, z, V_SET1(-5.37397155531e-2f));
+    p = V_FMA(p, z, V_SET1(1.33314422036e-1f));
+    p = V_FMA(p, z, V_SET1(-3.33332819422e-1f));
+    vec small = V_FMA(V_MUL(p, z), a, a);
+    return V_COPYSIGN(V_SEL_LT(a, V_SET1(0.625f), small, big), x);
+}
+
+/* 1 / (1 + e^-x): the relative error of v_exp and one division. */
+ALWAYS_INLINE vec v_sigmoid(vec x)
+{
+    vec one = V_SET1(1.0f);
+    return V_DIV(one, V_ADD(one, v_exp(V_SUB(V_ZERO(), x))));
+}
+
+/* Every activation, in registers. The reference (pl_apply_act) uses libm
+ * for sigmoid/tanh; these differ from it by the approximations above
+ * (tests allow 1e-5 of the pre-activation scale). */
 ALWAYS_INLINE vec act_vec(vec v, const pl_epilogue *ep, const float *slope)
 {
     switch (ep->act) {
+    case PL_ACT_SIGMOID: return v_sigmoid(v);
+    case PL_ACT_TANH: return v_tanh(v);
     case PL_ACT_RELU: return V_MAX(v, V_ZERO());
     case PL_ACT_RELU6: return V_MIN(V_MAX(v, V_ZERO()), V_SET1(6.0f));
     case PL_ACT_CLIP: return V_MIN(V_MAX(v, V_SET1(ep->lo)), V_SET1(ep->hi));
@@ -64,18 +115,17 @@ ALWAYS_INLINE vec act_vec(vec v, const pl_epilogue *ep, const float *slope)
     }
 }
 
-/* Store NB channels (n of them valid) of one pixel, then the scalar
- * activations if any. */
+/* Store NB channels (n of them valid) of one pixel; the activation is
+ * already applied. */
 ALWAYS_INLINE void store_pixel(float *y, const vec *v, int nv, int n,
                                const pl_epilogue *ep, int ch0)
 {
+    (void)ep, (void)ch0;
     for (int j = 0; j < nv; j++) {
         int left = n - j * VL;
         if (left >= VL) V_STORE(y + j * VL, v[j]);
         else if (left > 0) V_STORE_PART(y + j * VL, v[j], left);
     }
-    if (ep->act == PL_ACT_SIGMOID || ep->act == PL_ACT_TANH)
-        for (int c = 0; c < n; c++) y[c] = pl_apply_act(y[c], ep, ch0 + c);
 }
 
 ALWAYS_INLINE void tile_init(vec acc[PMAX][NVMAX], const tile_args *a, const int P, const int NV)
@@ -173,7 +223,7 @@ ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const i
         for (int p = 0; p < P; p++)
 #pragma GCC unroll 2
             for (int j = 0; j < NV; j++) acc[p][j] = V_MAX(acc[p][j], V_ZERO());
-    } else if (act != PL_ACT_NONE && act != PL_ACT_SIGMOID && act != PL_ACT_TANH) {
+    } else if (act != PL_ACT_NONE) {
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++)
 #pragma GCC unroll 2
@@ -195,10 +245,6 @@ ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const i
                 else if (left > 0) V_STORE_PART(a->y + p * a->ypix + j * VL, acc[p][j], left);
             }
     }
-    if (act == PL_ACT_SIGMOID || act == PL_ACT_TANH)
-        for (int p = 0; p < P; p++)
-            for (int c = 0; c < a->nvalid; c++)
-                a->y[p * a->ypix + c] = pl_apply_act(a->y[p * a->ypix + c], ep, c);
 }
 
 /* P pixels whose windows are evenly spaced (a->xpix apart): one row of the
