@@ -1,0 +1,81 @@
+/* `pasalista gender`: exit codes, messages and the estimate label in the
+ * CLI's output (the library's behaviour is in test_gender.c). */
+#include "test.h"
+
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "image/image.h"
+
+static char out[1 << 16];
+
+static const char *cli(void)
+{
+    const char *c = getenv("PASALISTA_CLI");
+    return c ? c : "build/pasalista";
+}
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+#define TMP "build/tests/tmp_gender_cli"
+
+TEST(usage_errors_exit_2)
+{
+    CHECK_EQ_INT(run("%s gender", cli()), 2);
+    CHECK_CONTAINS(out, "ESTIMATE");
+    CHECK_EQ_INT(run("%s gender train x --labels y.csv", cli()), 2);
+    CHECK_CONTAINS(out, "--out");
+    CHECK_EQ_INT(run("%s gender train x --labels y.csv --out z --arch resnet", cli()), 2);
+    CHECK_EQ_INT(run("%s gender frobnicate x", cli()), 2);
+    CHECK_EQ_INT(run("%s gender --help", cli()), 0);
+    CHECK_CONTAINS(out, "faceres");
+}
+
+TEST(bad_data_exit_3_with_file_and_line)
+{
+    mkdir("build/tests", 0755);
+    mkdir(TMP, 0755);
+    mkdir(TMP "/d", 0755);
+    pl_image img;
+    CHECK(pl_image_new(32, 32, 3, &img, NULL) == PL_OK);
+    memset(img.px, 90, 32 * 32 * 3);
+    CHECK(pl_image_save_jpeg(TMP "/d/a.jpg", &img, 90, NULL) == PL_OK);
+    pl_image_free(&img);
+    FILE *f = fopen(TMP "/l.csv", "w");
+    fputs("path,gender\na.jpg,Mujer\nmissing.jpg,M\n", f);
+    fclose(f);
+    CHECK_EQ_INT(run("%s gender train " TMP "/d --labels " TMP "/l.csv --out " TMP "/m.plg", cli()), 3);
+    CHECK_CONTAINS(out, "l.csv:3: photo 'missing.jpg' not found");
+    CHECK_EQ_INT(run("%s gender predict " TMP "/d/a.jpg --model " TMP "/l.csv", cli()), 3);
+    CHECK_CONTAINS(out, "PLGENDER");
+}
+
+TEST(predict_json_says_estimate)
+{
+    char photo[1024];
+    snprintf(photo, sizeof photo, "%s/faces/identities/angelina_jolie/1.jpg", test_shared_dir());
+    if (access(photo, R_OK) != 0 || access("models/human/gender-ssrnet-imdb.json", R_OK) != 0)
+        SKIP("needs ../shared/faces and models/");
+    CHECK_EQ_INT(run("%s gender predict %s --model ssrnet --json", cli(), photo), 0);
+    CHECK_CONTAINS(out, "\"estimate\":true");
+    CHECK_CONTAINS(out, "\"gender_estimate\":\"F\"");
+    CHECK_EQ_INT(run("%s gender predict %s --model ssrnet", cli(), photo), 0);
+    CHECK_CONTAINS(out, "F (estimate, P(male)");
+}
