@@ -561,35 +561,36 @@ ALWAYS_INLINE void dw_pixel(const pl_conv_plan *p, const float *xb, ptrdiff_t x0
 }
 
 #define DWT_P 4  /* pixels per depthwise tile                         */
-#define DWT_V 2  /* channel vectors per depthwise tile                */
 
-/* DWT_P interior pixels of one row x DWT_V channel vectors: each weight
- * vector is loaded once for DWT_P pixels, and the DWT_P * DWT_V
- * accumulators hide the FMA latency. */
+/* DWT_P interior pixels of one row x V channel vectors: each weight vector
+ * is loaded once for DWT_P pixels, and the DWT_P * V accumulators hide the
+ * FMA latency. V = 2 for the bulk of the channels; V = 1 for a last full
+ * vector (C = 16 on AVX-512, 48, ...), which would otherwise go one pixel
+ * at a time through dw_pixel, one dependent FMA chain. */
 ALWAYS_INLINE void dw_tile(const pl_conv_plan *p, const float *xb, ptrdiff_t x0,
-                           int ky0, int ky1, float *yp, int c)
+                           int ky0, int ky1, float *yp, int c, const int V)
 {
     const pl_conv_shape *s = &p->s;
     const int C = s->in_c;
     const ptrdiff_t xdy = (ptrdiff_t)s->dilation_h * s->in_w * C, xdx = (ptrdiff_t)s->dilation_w * C;
     const ptrdiff_t xpix = (ptrdiff_t)s->stride_w * C;
     int cpad = (C + VL - 1) / VL * VL;
-    vec acc[DWT_P][DWT_V];
+    vec acc[DWT_P][2];
 #pragma GCC unroll 4
     for (int i = 0; i < DWT_P; i++)
 #pragma GCC unroll 2
-        for (int j = 0; j < DWT_V; j++) acc[i][j] = V_LOAD(p->bias + c + j * VL);
+        for (int j = 0; j < V; j++) acc[i][j] = V_LOAD(p->bias + c + j * VL);
     for (int ky = ky0; ky < ky1; ky++) {
         for (int kx = 0; kx < s->kw; kx++) {
             const float *xp = xb + (x0 + ky * xdy + kx * xdx + c);
             const float *wp = p->w + (size_t)(ky * s->kw + kx) * cpad + c;
-            vec wv[DWT_V];
+            vec wv[2];
 #pragma GCC unroll 2
-            for (int j = 0; j < DWT_V; j++) wv[j] = V_LOAD(wp + j * VL);
+            for (int j = 0; j < V; j++) wv[j] = V_LOAD(wp + j * VL);
 #pragma GCC unroll 4
             for (int i = 0; i < DWT_P; i++)
 #pragma GCC unroll 2
-                for (int j = 0; j < DWT_V; j++)
+                for (int j = 0; j < V; j++)
                     acc[i][j] = V_FMA(V_LOAD(xp + i * xpix + j * VL), wv[j], acc[i][j]);
         }
     }
@@ -597,16 +598,28 @@ ALWAYS_INLINE void dw_tile(const pl_conv_plan *p, const float *xb, ptrdiff_t x0,
     for (int i = 0; i < DWT_P; i++) {
         if (p->ep.act != PL_ACT_NONE)
 #pragma GCC unroll 2
-            for (int j = 0; j < DWT_V; j++)
+            for (int j = 0; j < V; j++)
                 acc[i][j] = act_vec(acc[i][j], &p->ep, p->slope ? p->slope + c + j * VL : NULL);
-        store_pixel(yp + (size_t)i * C + c, acc[i], DWT_V, DWT_V * VL, &p->ep, c);
+        store_pixel(yp + (size_t)i * C + c, acc[i], V, V * VL, &p->ep, c);
     }
+}
+
+static void SUFFIX(dw_tile_2)(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0,
+                              int ky1, float *yp, int c)
+{
+    dw_tile(p, xb, x0, ky0, ky1, yp, c, 2);
+}
+
+static void SUFFIX(dw_tile_1)(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0,
+                              int ky1, float *yp, int c)
+{
+    dw_tile(p, xb, x0, ky0, ky1, yp, c, 1);
 }
 
 void SUFFIX(pl_conv_dw)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
 {
     const pl_conv_shape *s = &p->s;
-    const int C = s->in_c, cfull = C / (DWT_V * VL) * (DWT_V * VL);
+    const int C = s->in_c, cfull = C / (2 * VL) * (2 * VL), cvec = C / VL * VL;
     size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
     size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
     for (int b = 0; b < s->n; b++) {
@@ -619,12 +632,13 @@ void SUFFIX(pl_conv_dw)(const pl_conv_plan *p, const float *x, float *y, int r0,
                 int ix0 = ox * s->stride_w - s->pad_left;
                 ptrdiff_t x0 = ((ptrdiff_t)iy0 * s->in_w + ix0) * s->in_c;
                 float *yp = yrow + (size_t)ox * s->out_c;
-                if (ox >= p->ox_lo && ox + DWT_P <= p->ox_hi && cfull > 0) {
-                    for (int c = 0; c < cfull; c += DWT_V * VL) dw_tile(p, xb, x0, ky0, ky1, yp, c);
-                    if (cfull < C)
+                if (ox >= p->ox_lo && ox + DWT_P <= p->ox_hi && cvec > 0) {
+                    for (int c = 0; c < cfull; c += 2 * VL) SUFFIX(dw_tile_2)(p, xb, x0, ky0, ky1, yp, c);
+                    if (cfull < cvec) SUFFIX(dw_tile_1)(p, xb, x0, ky0, ky1, yp, cfull);
+                    if (cvec < C)
                         for (int i = 0; i < DWT_P; i++)
                             dw_pixel(p, xb, x0 + i * (ptrdiff_t)s->stride_w * C, ky0, ky1, 0,
-                                     s->kw, yp + (size_t)i * C, cfull);
+                                     s->kw, yp + (size_t)i * C, cvec);
                     ox += DWT_P;
                     continue;
                 }
