@@ -781,6 +781,8 @@ typedef struct pl_gender_train_options {
     int augment;            /* small-cnn: flip/crop/scale/rotate/light (1)  */
     unsigned long long seed;/* same seed, same model, bit for bit (1)       */
     int threads;            /* for the pretrained networks (features, faces) */
+    const char *cache;      /* head: features file reused across runs, keyed
+                               by photo path, size and mtime; NULL = none  */
     pl_log_fn log;          /* one line per epoch and per fold              */
     void *log_ctx;
 } pl_gender_train_options;

@@ -272,3 +272,44 @@ TEST(training_same_seed_same_bytes)
     free(faces);
     pl_gender_close(g);
 }
+
+static int log_has_reuse;
+static void capture(void *ctx, const char *line)
+{
+    (void)ctx;
+    if (strstr(line, "22 of 22 photos reused")) log_has_reuse = 1;
+}
+
+TEST(head_features_cache_gives_same_model)
+{
+    if (!have_shared() || access("models/faceplugin/fr_feature.onnx", R_OK) != 0)
+        SKIP("needs ../shared/faces and models/");
+    mkdir("build/tests", 0755);
+    mkdir(TMP, 0755);
+    CHECK(write_subset(TMP "/subset.csv"));
+    char data[1024];
+    snprintf(data, sizeof data, "%s/faces", test_shared_dir());
+    remove(TMP "/feat.cache");
+    pl_gender_train_options o;
+    pl_gender_train_options_default(&o);
+    o.arch = "head";
+    o.feature = "fr-feature";
+    o.epochs = 3;
+    o.folds = 0;
+    o.cache = TMP "/feat.cache";
+    o.log = capture;
+    pl_gender_train_report r;
+    pl_error err = {0};
+    CHECK_MSG(pl_gender_train(data, TMP "/subset.csv", TMP "/h1.plg", &o, &r, &err) == PL_OK, "%s", err.msg);
+    CHECK(access(TMP "/feat.cache", R_OK) == 0);
+    log_has_reuse = 0;
+    CHECK_MSG(pl_gender_train(data, TMP "/subset.csv", TMP "/h2.plg", &o, &r, &err) == PL_OK, "%s", err.msg);
+    CHECK(log_has_reuse);
+    FILE *f1 = fopen(TMP "/h1.plg", "rb"), *f2 = fopen(TMP "/h2.plg", "rb");
+    CHECK(f1 && f2);
+    static unsigned char a[1 << 20], b[1 << 20];
+    size_t la = fread(a, 1, sizeof a, f1), lb = fread(b, 1, sizeof b, f2);
+    fclose(f1);
+    fclose(f2);
+    CHECK(la == lb && memcmp(a, b, la) == 0);
+}

@@ -35,6 +35,8 @@ static void help(void)
            "  --optimizer O       adam (default) or sgd (momentum 0.9)\n"
            "  --epochs N          (20)   --batch N (32)   --lr X (adam 2e-3, sgd 0.05)\n"
            "  --weight-decay X    (5e-4)   --patience N: early stopping (5)\n"
+           "  --cache FILE        head: keep the features in FILE and reuse them next time\n"
+           "                      (a photo whose size or date changed is recomputed)\n"
            "  --folds K           k-fold by identity for the reported metrics (5; 0 = none)\n"
            "  --no-augment        small-cnn: no flip/crop/scale/rotation/light changes\n"
            "  --seed N            same seed, same model, bit for bit (1)\n"
@@ -68,6 +70,7 @@ static int parse(int argc, char **argv, gender_args *a)
         {"patience", required_argument, 0, 'p'}, {"folds", required_argument, 0, 'k'},
         {"no-augment", no_argument, 0, 'n'},     {"seed", required_argument, 0, 's'},
         {"threads", required_argument, 0, 't'},  {"json", no_argument, 0, 'j'},
+        {"cache", required_argument, 0, 'C'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     pl_gender_train_options_default(&a->train);
@@ -92,6 +95,7 @@ static int parse(int argc, char **argv, gender_args *a)
         case 'n': a->train.augment = 0; break;
         case 's': a->train.seed = strtoull(optarg, NULL, 10); break;
         case 't': a->train.threads = atoi(optarg); break;
+        case 'C': a->train.cache = optarg; break;
         case 'j': a->json = 1; break;
         case 'h': help(); return -1;
         default: return cli_usage_error("gender", "unknown option");

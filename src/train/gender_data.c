@@ -141,6 +141,10 @@ pl_status tr_dataset_detect(tr_dataset *d, int threads, tr_visit_fn visit, void 
     d->skipped = 0;
     for (int i = 0; i < d->n && st == PL_OK; i++) {
         tr_sample *s = &d->s[i];
+        if (s->cached) {
+            d->skipped += !s->has_face;
+            continue;
+        }
         pl_image img = {0};
         pl_face *faces = NULL;
         int n = 0;

@@ -21,6 +21,8 @@ typedef struct tr_sample {
     int label;              /* 0 = F, 1 = M                               */
     int identity;           /* index into tr_dataset.identities           */
     int has_face;           /* a face was found                           */
+    int cached;             /* face (and features) came from a cache: not
+                               detected again                             */
     pl_face face;           /* the largest face, in pixels of the loaded image */
 } tr_sample;
 
@@ -36,7 +38,8 @@ pl_status tr_labels_read(const char *data_dir, const char *csv, tr_dataset *d, p
 void tr_dataset_free(tr_dataset *d);
 
 /* Load each photo, detect its faces and keep the largest; then call
- * visit(ctx, sample index, image) for each photo with a face. */
+ * visit(ctx, sample index, image) for each photo with a face. Samples
+ * marked cached are left as they are. */
 typedef pl_status (*tr_visit_fn)(void *ctx, int i, const pl_image *img, pl_error *err);
 pl_status tr_dataset_detect(tr_dataset *d, int threads, tr_visit_fn visit, void *ctx,
                             pl_error *err);

@@ -3,6 +3,7 @@
  * identities), k-fold cross-validation by identity, and the metrics. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,95 @@ static pl_status train_one(const train_data *td, const pl_gender_train_options *
     return st;
 }
 
+/* ---- the features cache (head) --------------------------------------------
+ * Computing faceres features for a few hundred photos takes a minute or
+ * two; a second run on the same photos need not. The file holds, per photo,
+ * its path, size and mtime (a changed photo is recomputed), the face found
+ * and both feature vectors (plain, mirrored). Layout: "PLGFEAT1", feature
+ * name (32 bytes), u32 dim, u32 count, then per entry u32 path length, the
+ * path, i64 size, i64 mtime, u32 has_face, 15 floats (pl_face), 2×dim
+ * floats. Native byte order: it is a cache, not an exchange format. */
+
+#include <sys/stat.h>
+
+static void photo_key(const char *path, int64_t *size, int64_t *mtime)
+{
+    struct stat st;
+    *size = *mtime = -1;
+    if (stat(path, &st) == 0) *size = st.st_size, *mtime = (int64_t)st.st_mtime;
+}
+
+static void cache_load(train_data *td, const char *cache, const char *feature)
+{
+    FILE *f = fopen(cache, "rb");
+    if (!f) return;
+    char magic[8], name[32];
+    uint32_t dim = 0, count = 0;
+    if (fread(magic, 1, 8, f) != 8 || memcmp(magic, "PLGFEAT1", 8) ||
+        fread(name, 1, 32, f) != 32 || strncmp(name, feature, 32) ||
+        fread(&dim, 4, 1, f) != 1 || (int)dim != td->dim || fread(&count, 4, 1, f) != 1) {
+        fclose(f);
+        return;
+    }
+    float *vec = malloc((size_t)2 * dim * sizeof *vec);
+    char *path = malloc(4096);
+    for (uint32_t e = 0; vec && path && e < count; e++) {
+        uint32_t len;
+        int64_t size, mtime;
+        uint32_t has;
+        pl_face face;
+        if (fread(&len, 4, 1, f) != 1 || len >= 4096 || fread(path, 1, len, f) != len ||
+            fread(&size, 8, 1, f) != 1 || fread(&mtime, 8, 1, f) != 1 || fread(&has, 4, 1, f) != 1 ||
+            fread(&face, sizeof face, 1, f) != 1 || fread(vec, sizeof *vec, 2 * dim, f) != 2 * dim)
+            break;
+        path[len] = 0;
+        for (int i = 0; i < td->ds.n; i++) {
+            tr_sample *s = &td->ds.s[i];
+            int64_t sz, mt;
+            if (s->cached || strcmp(s->path, path)) continue;
+            photo_key(s->path, &sz, &mt);
+            if (sz != size || mt != mtime) continue;
+            s->cached = 1;
+            s->has_face = has != 0;
+            s->face = face;
+            memcpy(td->feats + (size_t)i * 2 * dim, vec, (size_t)2 * dim * sizeof *vec);
+        }
+    }
+    free(vec);
+    free(path);
+    fclose(f);
+}
+
+static pl_status cache_save(const train_data *td, const char *cache, const char *feature,
+                            pl_error *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", cache);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return pl_fail(err, PL_ERR_IO, "%s: cannot create the features cache", tmp);
+    char name[32] = {0};
+    snprintf(name, sizeof name, "%s", feature);
+    uint32_t dim = (uint32_t)td->dim, count = (uint32_t)td->ds.n;
+    int ok = fwrite("PLGFEAT1", 1, 8, f) == 8 && fwrite(name, 1, 32, f) == 32 &&
+             fwrite(&dim, 4, 1, f) == 1 && fwrite(&count, 4, 1, f) == 1;
+    for (int i = 0; ok && i < td->ds.n; i++) {
+        const tr_sample *s = &td->ds.s[i];
+        uint32_t len = (uint32_t)strlen(s->path), has = (uint32_t)s->has_face;
+        int64_t size, mtime;
+        photo_key(s->path, &size, &mtime);
+        ok = fwrite(&len, 4, 1, f) == 1 && fwrite(s->path, 1, len, f) == len &&
+             fwrite(&size, 8, 1, f) == 1 && fwrite(&mtime, 8, 1, f) == 1 &&
+             fwrite(&has, 4, 1, f) == 1 && fwrite(&s->face, sizeof s->face, 1, f) == 1 &&
+             fwrite(td->feats + (size_t)i * 2 * dim, sizeof(float), 2 * dim, f) == 2 * dim;
+    }
+    if (fclose(f) != 0) ok = 0;
+    if (!ok || rename(tmp, cache) != 0) {
+        remove(tmp);
+        return pl_fail(err, PL_ERR_IO, "%s: cannot write the features cache", cache);
+    }
+    return PL_OK;
+}
+
 static pl_status prepare(const char *data_dir, const char *labels, const pl_gender_train_options *o,
                          train_data *td, pl_error *err)
 {
@@ -255,7 +345,17 @@ static pl_status prepare(const char *data_dir, const char *labels, const pl_gend
         td->crops = calloc((size_t)td->ds.n, sizeof *td->crops);
         if (!td->crops) return pl_fail(err, PL_ERR_NOMEM, "crops: out of memory");
     }
-    return tr_dataset_detect(&td->ds, o->threads, visit, td, err);
+    int from_cache = 0;
+    if (td->head && o->cache) {
+        cache_load(td, o->cache, o->feature);
+        for (int i = 0; i < td->ds.n; i++) from_cache += td->ds.s[i].cached;
+    }
+    pl_status st = tr_dataset_detect(&td->ds, o->threads, visit, td, err);
+    if (st == PL_OK && td->head && o->cache) {
+        logf_(o, "features cache %s: %d of %d photos reused", o->cache, from_cache, td->ds.n);
+        if (from_cache < td->ds.n) st = cache_save(td, o->cache, o->feature, err);
+    }
+    return st;
 }
 
 pl_status pl_gender_train(const char *data_dir, const char *labels_csv, const char *out_path,
