@@ -112,6 +112,11 @@ static void link_people(const char *dir, const char *const *people, const char *
         CHECK(run("ln -sfn %s/%s %s/%s/%s", faces, people[i], tmp, dir, people[i]) == 0);
 }
 
+static void remove_tmp(void)
+{
+    if (tmp[0] && !getenv("PASALISTA_KEEP_TMP")) run("rm -rf %s", tmp);
+}
+
 /* The template: everyone of both classes enrolled once, both classes with
  * their rosters, no session. */
 static void setup(void)
@@ -123,6 +128,7 @@ static void setup(void)
     CHECK(realpath(rel, faces) != NULL); /* the links must not be relative */
     asan = getenv("PASALISTA_ASAN") != NULL;
     snprintf(tmp, sizeof tmp, "/tmp/pl_test_records_%d", (int)getpid());
+    atexit(remove_tmp); /* also when only some tests run (a filter) */
     CHECK(run("rm -rf %s && mkdir -p %s", tmp, tmp) == 0);
     link_people("physics", physics, faces);
     link_people("drama", drama, faces);
