@@ -26,7 +26,7 @@ static void help(void)
            "          Prints one line per epoch, the cross-validated accuracy and F1 next to\n"
            "          the majority-class baseline, and writes MODEL (docs/TRAINING.md).\n"
            "eval      accuracy, precision, recall, F1 per class and the confusion matrix of\n"
-           "          --model (repeatable), or of every built-in model side by side.\n"
+           "          each --model (repeatable) and of every built-in model, side by side.\n"
            "\n"
            "  --model NAME|FILE   built-in network or a trained file (default %s)\n"
            "  --arch A            train: small-cnn (from scratch on 48x48 face crops) or\n"
@@ -279,9 +279,13 @@ static int eval(int argc, char **argv, gender_args *a)
 {
     if (optind != argc - 1) return cli_usage_error("gender", "eval: give one DATA folder");
     if (!a->labels) return cli_usage_error("gender", "eval needs --labels");
-    if (!a->n_models)
-        for (int i = 0; i < 16 && pl_gender_model_at(i, NULL); i++)
-            a->models[a->n_models++] = pl_gender_model_at(i, NULL);
+    /* the given models, then every built-in one beside them */
+    for (int i = 0; a->n_models < 16 && pl_gender_model_at(i, NULL); i++) {
+        const char *name = pl_gender_model_at(i, NULL);
+        int given = 0;
+        for (int k = 0; k < a->n_models; k++) given |= !strcmp(a->models[k], name);
+        if (!given) a->models[a->n_models++] = name;
+    }
     pl_gender_metrics m[16];
     int photos = 0, skipped = 0;
     pl_error err = {0};
