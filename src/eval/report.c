@@ -232,8 +232,15 @@ static void plots(pl_sbuf *b, const pl_eval_result *r)
         snprintf(def, sizeof def, "built-in %.2f", m->default_accept);
         snprintf(cal, sizeof cal, "calibrated %.2f", m->cal_accept);
         pl_svg_marker mk[2] = {{m->default_accept, def, "#000"}, {m->cal_accept, cal, "#2ca02c"}};
+        /* From the lowest score (to a tenth) to 1, so that a model whose
+         * cosines are compressed near 1 still shows its two humps. */
+        float lo = 1;
+        for (int i = 0; i < m->ver.n_impostor; i++) lo = fminf(lo, m->ver.impostor[i]);
+        for (int i = 0; i < m->ver.n_genuine; i++) lo = fminf(lo, m->ver.genuine[i]);
+        double from = floor(lo * 10) / 10;
+        if (from > 0.9) from = 0.9;
         pl_svg_histograms(b, title, m->ver.genuine, m->ver.n_genuine, "genuine pairs", m->ver.impostor,
-                          m->ver.n_impostor, "impostor pairs", -0.4, 1.0, 56, mk, 2);
+                          m->ver.n_impostor, "impostor pairs", from, 1.0, 56, mk, 2);
     }
     pl_sbuf_puts(b, "</div>\n");
 }
