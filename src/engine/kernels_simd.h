@@ -230,19 +230,35 @@ ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const i
             for (int j = 0; j < NV; j++)
                 acc[p][j] = act_vec(acc[p][j], ep, a->slope ? a->slope + j * VL : NULL);
     }
-    if (a->nvalid == NV * VL) {
+    /* Locals: a masked store may alias anything as far as the compiler
+     * knows, so a->y / a->nvalid would be reloaded after every store. */
+    float *y = a->y;
+    const ptrdiff_t ypix = a->ypix;
+    const int nvalid = a->nvalid;
+    if (nvalid == NV * VL) {
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++)
 #pragma GCC unroll 2
-            for (int j = 0; j < NV; j++) V_STORE(a->y + p * a->ypix + j * VL, acc[p][j]);
+            for (int j = 0; j < NV; j++) V_STORE(y + p * ypix + j * VL, acc[p][j]);
+    } else if (NV == 1 && ypix == nvalid) {
+        /* Thin layers (3->10, 32->2 heads): the tile's outputs are one
+         * contiguous run. Whole-vector stores in pixel order: the lanes
+         * past a pixel's channels land on the next pixels, which their
+         * own stores then overwrite; only stores that would run past the
+         * tile's last output are masked. */
+#pragma GCC unroll 24
+        for (int p = 0; p < P; p++) {
+            if (p * ypix + VL <= P * ypix) V_STORE(y + p * ypix, acc[p][0]);
+            else V_STORE_PART(y + p * ypix, acc[p][0], nvalid);
+        }
     } else {
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++)
 #pragma GCC unroll 2
             for (int j = 0; j < NV; j++) {
-                int left = a->nvalid - j * VL;
-                if (left >= VL) V_STORE(a->y + p * a->ypix + j * VL, acc[p][j]);
-                else if (left > 0) V_STORE_PART(a->y + p * a->ypix + j * VL, acc[p][j], left);
+                int left = nvalid - j * VL;
+                if (left >= VL) V_STORE(y + p * ypix + j * VL, acc[p][j]);
+                else if (left > 0) V_STORE_PART(y + p * ypix + j * VL, acc[p][j], left);
             }
     }
 }
