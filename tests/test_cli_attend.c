@@ -14,34 +14,11 @@
 #include <unistd.h>
 
 #include "image/image.h"
+#include "cli_run.h"
 #include "test.h"
 
 static char tmp[256];
-static char out[1 << 16];
 
-static const char *cli(void)
-{
-    const char *c = getenv("PASALISTA_CLI");
-    return c ? c : "build/pasalista";
-}
-
-/* Run a shell command; capture stdout+stderr into out; return exit code. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
 
 static int count(const char *db, const char *sql)
 {

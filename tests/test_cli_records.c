@@ -21,34 +21,12 @@
 #include <unistd.h>
 
 #include "roster/roster.h"
+#include "cli_run.h"
 #include "test.h"
 
 static char tmp[256];
-static char out[1 << 17];
 static int asan;
 
-static const char *cli(void)
-{
-    const char *c = getenv("PASALISTA_CLI");
-    return c ? c : "build/pasalista";
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
 
 /* One number from the database (read-only), -1 on error. */
 static long long query(const char *db, const char *sql)
