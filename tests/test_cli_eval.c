@@ -222,6 +222,28 @@ TEST(calibrate_usage_errors)
     CHECK_CONTAINS(out, "look-alikes");
 }
 
+/* Identity photos only: verification and identification, no attendance;
+ * a model that cannot load is reported and the others still run. */
+TEST(evaluate_without_groups_and_with_a_bad_model)
+{
+    const char *faces = faces_dir();
+    setup();
+    char data[512];
+    snprintf(data, sizeof data, "%s/nogroups", tmp);
+    CHECK(run("mkdir -p %s/identities", data) == 0);
+    for (int i = 0; i < 3; i++)
+        CHECK(run("ln -s %s/identities/%s %s/identities/%s", faces, people[i], data, people[i]) == 0);
+    int rc = run("%s evaluate %s --model fr-feature,no-such-model --max-photos 2", cli(), data);
+    CHECK_MSG(rc == 1, "exit %d: %s", rc, out);
+    CHECK_CONTAINS(out, "not measured");
+    CHECK_CONTAINS(out, "no-such-model  error: unknown model");
+    CHECK_CONTAINS(out, "\nfr-feature     "); /* its row of figures ... */
+    CHECK(!strstr(out, "fr-feature     error"));   /* ... not an error */
+    rc = run("%s evaluate %s --model no-such-model", cli(), data);
+    CHECK_EQ_INT(rc, 3);
+    CHECK_CONTAINS(out, "no model could be loaded");
+}
+
 TEST(zz_cleanup)
 {
     if (tmp[0] && !getenv("PASALISTA_KEEP")) run("rm -rf %s", tmp);

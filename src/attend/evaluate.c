@@ -713,7 +713,9 @@ static pl_status open_models(run *w, const char *list, pl_error *err)
         em->default_review = spec->review;
     }
     if (r->n_models == 0) return pl_fail(err, PL_ERR_ARG, "no model named in \"%s\"", buf);
-    return PL_OK;
+    for (int m = 0; m < r->n_models; m++)
+        if (w->emb[m]) return PL_OK;
+    return pl_fail(err, PL_ERR_ARG, "no model could be loaded: %s", r->models[0].error);
 }
 
 static void run_free(run *w)

@@ -39,10 +39,13 @@ static void print_tables(const pl_eval_result *r)
     const pl_eval_detection *d = &r->det;
     printf("data %s: %d people, %d identity photos (%d used, %d skipped), %d group photos; %.0f s\n", r->data,
            r->n_identities, r->identity_photos, r->photos_used, r->n_skipped, r->n_groups, r->seconds);
-    printf("detection: %d annotated faces, %d detections; IoU 0.4 recall %.3f precision %.3f; "
-           "IoU 0.5 recall %.3f precision %.3f; %.0f ms/photo\n",
-           d->annotated, d->detections, d->recall40, d->precision40, d->recall50, d->precision50,
-           r->ms_detect_per_photo);
+    if (r->n_groups == 0)
+        printf("no group photos (DATA/groups/NAME.jpg + NAME.json): detection and attendance not measured\n");
+    else
+        printf("detection: %d annotated faces, %d detections; IoU 0.4 recall %.3f precision %.3f; "
+               "IoU 0.5 recall %.3f precision %.3f; %.0f ms/photo\n",
+               d->annotated, d->detections, d->recall40, d->precision40, d->recall50, d->precision50,
+               r->ms_detect_per_photo);
     for (int i = 0; i < PL_EVAL_N_SIZES; i++)
         if (d->size_annotated[i])
             printf("  %-10s %3d faces  recall@0.4 %.3f  recall@0.5 %.3f\n", d->size_label[i], d->size_annotated[i],

@@ -248,6 +248,11 @@ static void plots(pl_sbuf *b, const pl_eval_result *r)
 static void detection(pl_sbuf *b, const pl_eval_result *r)
 {
     const pl_eval_detection *d = &r->det;
+    if (r->n_groups == 0) {
+        pl_sbuf_puts(b, "<h2 id=\"detection\">Detection</h2>\n<p>No group photos with ground truth "
+                        "(groups/NAME.jpg + NAME.json): detection and attendance not measured.</p>\n");
+        return;
+    }
     pl_sbuf_printf(b, "<h2 id=\"detection\">Detection (MTCNN) on group photos</h2>\n"
                       "<table><tr><th></th><th>annotated</th><th>found</th><th>recall</th><th>precision</th></tr>\n"
                       "<tr><td>IoU 0.4</td><td>%d</td><td>%d</td><td>%.3f</td><td>%.3f</td></tr>\n"
@@ -361,7 +366,7 @@ static void build_html(pl_sbuf *b, const pl_eval_result *r)
     detection(b, r);
     confusions(b, r);
     pl_sbuf_puts(b, "<h2 id=\"attendance\">Attendance on group photos</h2>\n");
-    for (int k = 0; k < r->n_models; k++) {
+    for (int k = 0; k < r->n_models && r->n_groups > 0; k++) {
         const pl_eval_model *m = &r->models[k];
         if (m->error[0]) continue;
         attendance_table(b, r, m, &m->att, "built-in thresholds");
