@@ -56,6 +56,14 @@ TEST(labels_missing_photo_named_with_line)
     CHECK_CONTAINS(err.msg, "p1/nope.jpg");
 }
 
+TEST(labels_crlf_and_blank_lines_keep_line_numbers)
+{
+    make_data();
+    pl_error err = {0};
+    CHECK(train_with("path,gender\r\n\r\np1/a.jpg , F\r\np1/x.jpg,M\r\n", &err) == PL_ERR_NOTFOUND);
+    CHECK_CONTAINS(err.msg, "labels.csv:4: photo 'p1/x.jpg' not found");
+}
+
 TEST(labels_unknown_label)
 {
     make_data();

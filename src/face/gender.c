@@ -10,6 +10,7 @@
 #include "formats/formats.h"
 #include "train/augment.h"
 #include "train/model_file.h"
+#include "util/fs.h"
 
 #define MAX_BATCH 16
 
@@ -133,7 +134,7 @@ pl_gender *pl_gender_open(const char *model, int threads, pl_error *err)
     pl_status st;
     if (s) {
         st = open_pretrained(g, s, err);
-    } else if (strchr(model, '/') || strchr(model, '.')) {
+    } else if (pl_file_exists(model) || strchr(model, '/') || strchr(model, '.')) {
         st = open_trained(g, model, err);
     } else {
         char known[256] = "";

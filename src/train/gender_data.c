@@ -62,7 +62,10 @@ static pl_status parse_rows(const char *data_dir, const char *csv, char *text, t
                             pl_error *err)
 {
     int line_no = 0, counts[2] = {0, 0};
-    for (char *line = strtok(text, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+    for (char *line = text, *next; line && *line; line = next) {
+        /* one line at a time, counting blank ones, so messages say file:line */
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
         line_no++;
         char *comma = strchr(line, ',');
         if (!comma) comma = strchr(line, ';');
