@@ -7,6 +7,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static int valid(const pl_image *img)
 {
@@ -159,6 +162,28 @@ static int area_weights(int in, int out, span *sp, float **wts)
 static void area_row(const uint8_t *row, int c, int ow, const span *sx, const float *wx, float *h)
 {
     const float *w = wx;
+#ifdef __SSE2__
+    if (c == 3) { /* RGB in one vector: per lane the scalar loop's sums */
+        __m128i z = _mm_setzero_si128();
+        for (int x = 0; x < ow; x++) {
+            __m128 acc = _mm_setzero_ps();
+            const uint8_t *p = row + (size_t)sx[x].first * 3;
+            for (int j = 0; j < sx[x].n; j++, p += 3) {
+                /* exactly three bytes: the row's last pixel is safe */
+                int v = p[0] | p[1] << 8 | p[2] << 16;
+                __m128i b = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(v), z), z);
+                acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(w[j]), _mm_cvtepi32_ps(b)));
+            }
+            w += sx[x].n;
+            float t[4];
+            _mm_storeu_ps(t, acc);
+            h[x * 3] = t[0];
+            h[x * 3 + 1] = t[1];
+            h[x * 3 + 2] = t[2];
+        }
+        return;
+    }
+#endif
     if (c == 3) { /* the common case, unrolled: photos are RGB */
         for (int x = 0; x < ow; x++) {
             float r = 0, g = 0, b = 0;
