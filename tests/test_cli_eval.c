@@ -6,43 +6,18 @@
  *     resource (screenshot + rendered DOM, tests/report_screenshot.sh);
  *   - calibrate on a roster where two "students" are photos of one person
  *     warns about that look-alike pair and stores thresholds take uses. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "test.h"
 #include "util/fs.h"
 #include "util/json.h"
 
 static char tmp[256];
-static char out[1 << 16];
-
-static const char *cli(void)
-{
-    const char *c = getenv("PASALISTA_CLI");
-    return c ? c : "build/pasalista";
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
 
 static int asan(void) { return getenv("PASALISTA_ASAN") != NULL; }
 
@@ -62,11 +37,19 @@ static const char *faces_dir(void)
     return d;
 }
 
+/* The temporary folder goes at exit, also when a filter skips zz_cleanup;
+ * PASALISTA_KEEP=1 keeps it (the report and screenshot are in it). */
+static void remove_tmp(void)
+{
+    if (tmp[0] && !getenv("PASALISTA_KEEP")) run("rm -rf %s", tmp);
+}
+
 static void setup(void)
 {
     if (tmp[0]) return;
     snprintf(tmp, sizeof tmp, "/tmp/pl_test_cli_eval_%d", (int)getpid());
     CHECK(run("rm -rf %s && mkdir -p %s", tmp, tmp) == 0);
+    atexit(remove_tmp);
 }
 
 static const char *people[] = {"jim_parsons", "johnny_galecki", "kunal_nayyar", "simon_helberg",
@@ -242,9 +225,4 @@ TEST(evaluate_without_groups_and_with_a_bad_model)
     rc = run("%s evaluate %s --model no-such-model", cli(), data);
     CHECK_EQ_INT(rc, 3);
     CHECK_CONTAINS(out, "no model could be loaded");
-}
-
-TEST(zz_cleanup)
-{
-    if (tmp[0] && !getenv("PASALISTA_KEEP")) run("rm -rf %s", tmp);
 }

@@ -12,22 +12,15 @@
  * Under ASan (PASALISTA_ASAN) it runs a subset (12 people x 2 photos, 2
  * group photos, fr-feature) and checks only that it completes cleanly:
  * the same code, ten times slower. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "pasalista.h"
 #include "test.h"
 #include "util/json.h"
-
-static const char *cli(void)
-{
-    const char *c = getenv("PASALISTA_CLI");
-    return c ? c : "build/pasalista";
-}
 
 static double num(const pl_json *o, const char *path)
 {
