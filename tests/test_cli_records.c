@@ -212,7 +212,7 @@ TEST(two_classes_five_sessions_corrections_and_reports)
     CHECK_STR(csv_row(text, "jim_parsons", row, sizeof row),
               "jim_parsons,present,present,present,present,present,5,0,0,0,100.0");
     CHECK_STR(csv_row(text, "kaley_cuoco", row, sizeof row),
-              "kaley_cuoco,absent,excused (manual; photos: absent),present,present,present,3,1,1,0,75.0");
+              "kaley_cuoco,absent,\"excused (manual; photos: absent)\",present,present,present,3,1,1,0,75.0");
     /* Jennifer Aniston is in Physics too, and never in its photos. */
     CHECK_CONTAINS(csv_row(text, "jennifer_aniston", row, sizeof row), ",0,5,0,0,0.0");
     free(text);
@@ -223,8 +223,8 @@ TEST(two_classes_five_sessions_corrections_and_reports)
     CHECK(text);
     CHECK(strncmp(text, "student,2026-01-05,2026-01-06,2026-01-07,present,", 49) == 0);
     CHECK_CONTAINS(csv_row(text, "matthew_perry", row, sizeof row),
-                   "matthew_perry,absent (manual; photos: present),");
-    CHECK_CONTAINS(csv_row(text, "lisa_kudrow", row, sizeof row), ",review (manual; photos: ");
+                   "matthew_perry,\"absent (manual; photos: present)\",");
+    CHECK_CONTAINS(csv_row(text, "lisa_kudrow", row, sizeof row), ",\"review (manual; photos: ");
     /* The sessions table: 2026-01-07 has an open review item. */
     CHECK_CONTAINS(text, "\r\nsession,photos,faces,unknown faces,present,absent,excused,open review\r\n");
     CHECK(strstr(text, "\r\n2026-01-05,2,"));

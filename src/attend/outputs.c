@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "attend/attend.h"
+#include "util/csv.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -106,20 +107,6 @@ pl_status pl_take_write_json(const pl_take_result *r, FILE *f)
     return ferror(f) ? PL_ERR_IO : PL_OK;
 }
 
-/* CSV field, quoted when needed (RFC 4180). */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static pl_status write_csv(const pl_take_result *r, const char *path, pl_error *err)
 {
@@ -130,17 +117,17 @@ static pl_status write_csv(const pl_take_result *r, const char *path, pl_error *
     fprintf(f, "student,status,score,photo\n");
     for (int s = 0; s < r->n_students; s++) {
         const pl_take_student *st = &r->students[s];
-        csv_field(f, st->name);
+        pl_csv_field(f, st->name);
         fprintf(f, ",%s,", pl_decision_name(st->status));
         if (st->status != PL_ABSENT) fprintf(f, "%.4f", st->score);
         fputc(',', f);
-        if (st->photo >= 0) csv_field(f, r->photos[st->photo].path);
+        if (st->photo >= 0) pl_csv_field(f, r->photos[st->photo].path);
         fputc('\n', f);
     }
     for (int i = 0; i < r->n_faces; i++) {
         if (r->faces[i].decision != PL_UNKNOWN) continue;
         fprintf(f, "(unknown face),unknown,%.4f,", r->faces[i].score);
-        csv_field(f, r->photos[r->faces[i].photo].path);
+        pl_csv_field(f, r->photos[r->faces[i].photo].path);
         fputc('\n', f);
     }
     int bad = ferror(f);

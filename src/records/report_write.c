@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "records/records.h"
+#include "util/csv.h"
 #include "util/json.h"
 
 void pl_rec_cell_text(const pl_report_cell *c, char *buf, size_t size)
@@ -30,19 +31,6 @@ static const pl_report_cell *cell(const pl_report *r, int student, int session)
 
 /* ---- CSV (RFC 4180) ---- */
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static void percent_text(double p, char *buf, size_t size)
 {
@@ -58,11 +46,11 @@ static void write_csv(const pl_report *r, FILE *f)
     fputs(",present,absent,excused,review,attendance %\r\n", f);
     for (int i = 0; i < r->n_students; i++) {
         const pl_report_student *st = &r->students[i];
-        csv_field(f, st->name);
+        pl_csv_field(f, st->name);
         for (int j = 0; j < r->n_sessions; j++) {
             pl_rec_cell_text(cell(r, i, j), buf, sizeof buf);
             fputc(',', f);
-            csv_field(f, buf);
+            pl_csv_field(f, buf);
         }
         percent_text(st->percent, buf, sizeof buf);
         fprintf(f, ",%d,%d,%d,%d,%s\r\n", st->present, st->absent, st->excused, st->review, buf);

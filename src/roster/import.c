@@ -23,6 +23,7 @@
 
 #include "image/image.h"
 #include "roster/roster.h"
+#include "util/csv.h"
 #include "util/fs.h"
 #include "util/sha256.h"
 
@@ -378,19 +379,7 @@ static void flag_duplicates(importer *im)
 
 static void csv_field(FILE *f, const char *s, int last)
 {
-    s = s ? s : "";
-    /* A leading = + - @ would be run as a formula by Excel: neutralise it. */
-    int formula = s[0] && strchr("=+-@", s[0]) != NULL;
-    int quote = formula || strpbrk(s, ",\"\r\n;") != NULL;
-    if (quote) {
-        fputc('"', f);
-        if (formula) fputc('\'', f);
-        for (; *s; s++) {
-            if (*s == '"') fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else fputs(s, f);
+    pl_csv_field(f, s);
     fputc(last ? '\n' : ',', f);
 }
 
