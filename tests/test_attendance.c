@@ -5,8 +5,10 @@
  *   attendance precision >= 0.99, recall >= 0.95 over all group photos
  *   nobody present in solvay_1927
  *   leave-one-out rank-1 over identity photos            >= 0.97
- * PASALISTA_TEST_MODEL picks another embedder. Under ASan the run uses a
- * few groups only (it is the same code, 10x slower). */
+ * PASALISTA_TEST_MODEL picks another embedder. Under ASan (same code, 10x
+ * slower) the run enrolls the Big Bang Theory cast only and takes bbt1 and
+ * solvay_1927: it checks the code runs clean and nobody is invented, not
+ * the accuracy bars. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,25 @@ static void open_app(void)
     char faces[1024];
     snprintf(faces, sizeof faces, "%s/faces/identities", test_shared_dir());
     if (access(faces, R_OK) != 0) SKIP("%s not present", faces);
+    if (under_asan()) {
+        /* A small gallery: links to a few identity folders. */
+        static const char *cast[] = {"jim_parsons", "johnny_galecki", "kunal_nayyar", "simon_helberg",
+                                     "kaley_cuoco"};
+        char sub[256], cmd[2048];
+        snprintf(sub, sizeof sub, "/tmp/pl_test_attendance_ids_%d", (int)getpid());
+        snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s", sub, sub);
+        CHECK(system(cmd) == 0);
+        for (int i = 0; i < 5; i++) {
+            char link[512], target[2048], cwd[512];
+            snprintf(link, sizeof link, "%.256s/%.64s", sub, cast[i]);
+            if (faces[0] == '/' || !getcwd(cwd, sizeof cwd))
+                snprintf(target, sizeof target, "%.1000s/%.64s", faces, cast[i]);
+            else
+                snprintf(target, sizeof target, "%.500s/%.1000s/%.64s", cwd, faces, cast[i]);
+            CHECK(symlink(target, link) == 0);
+        }
+        snprintf(faces, sizeof faces, "%s", sub);
+    }
     snprintf(db_path, sizeof db_path, "/tmp/pl_test_attendance_%d.db", (int)getpid());
     unlink(db_path);
     pl_app_options o = {db_path, model_name(), 2, 20, 1};
@@ -148,7 +169,7 @@ TEST(attendance_on_group_photos)
     qsort(names, (size_t)n, sizeof *names, cmp_str);
     totals t = {0};
     for (int i = 0; i < n; i++) {
-        if (under_asan() && i % 7 != 0 && strcmp(names[i], "solvay_1927")) continue;
+        if (under_asan() && strcmp(names[i], "bbt1") && strcmp(names[i], "solvay_1927")) continue;
         char json[2048], photo[2048];
         snprintf(json, sizeof json, "%s/%s.json", dir, names[i]);
         snprintf(photo, sizeof photo, "%s/%s.jpg", dir, names[i]);
@@ -162,6 +183,10 @@ TEST(attendance_on_group_photos)
            "(tp %d, fp %d, fn %d)\n",
            model_name(), recall_det, t.detected, t.annotated, precision, recall, t.tp, t.fp, t.fn);
     CHECK_EQ_INT(t.solvay_present, 0);
+    if (under_asan()) {
+        printf("    (ASan run: subset only; the accuracy bars are checked by the normal run)\n");
+        return;
+    }
     CHECK_MSG(recall_det >= 0.95, "detection recall %.3f < 0.95", recall_det);
     CHECK_MSG(precision >= 0.99, "attendance precision %.3f < 0.99", precision);
     CHECK_MSG(recall >= 0.95, "attendance recall %.3f < 0.95", recall);
@@ -218,4 +243,7 @@ TEST(zz_cleanup)
         snprintf(p, sizeof p, "%s-shm", db_path);
         unlink(p);
     }
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf /tmp/pl_test_attendance_ids_%d", (int)getpid());
+    if (system(cmd) != 0) printf("    could not remove the temporary gallery links\n");
 }
