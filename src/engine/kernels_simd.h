@@ -182,9 +182,11 @@ ALWAYS_INLINE void tile_tap_strided(vec acc[PMAX][NVMAX], const float *x0, ptrdi
         vec wv[NVMAX];
 #pragma GCC unroll 2
         for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wc + j * VL);
+        /* (Not in the 1-2 pixel row tails: one prefetch per FMA there.) */
+        if (P >= 4)
 #pragma GCC unroll 2
-        for (int j = 0; j < NV * VL * 4; j += 64)
-            __builtin_prefetch((const void *)((uintptr_t)wc + (uintptr_t)W_PREFETCH_AHEAD * NB * sizeof(float) + j));
+            for (int j = 0; j < NV * VL * 4; j += 64)
+                __builtin_prefetch((const void *)((uintptr_t)wc + (uintptr_t)W_PREFETCH_AHEAD * NB * sizeof(float) + j));
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++) {
             vec b = V_BCAST(base[p / 3] + (p % 3) * xpix);
