@@ -9,6 +9,7 @@
  * the reference kernels, and at batch 2.
  */
 #include "test.h"
+#include "golden.h"
 
 #include <stdint.h>
 #include <sys/stat.h>
@@ -21,60 +22,6 @@
 #define GOLDEN "tests/golden/onnx"
 #define USER_DIR "build/onnx_user"
 
-/* ---- .npy (float16 / float32, C order) ------------------------------------ */
-
-typedef struct npy {
-    int rank;
-    int64_t dims[8];
-    int64_t n;
-    float *data;
-} npy;
-
-static float half_to_float(uint16_t h)
-{
-    int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-    float v = e == 0 ? ldexpf((float)m, -24) : e == 31 ? INFINITY : ldexpf((float)(m | 0x400), e - 25);
-    return (h & 0x8000) ? -v : v;
-}
-
-static int npy_load(const char *path, npy *a)
-{
-    uint8_t *buf;
-    size_t len;
-    memset(a, 0, sizeof *a);
-    if (pl_read_file(path, 64u << 20, &buf, &len, NULL)) return 0;
-    if (len < 10 || memcmp(buf, "\x93NUMPY", 6)) { free(buf); return 0; }
-    size_t hlen = buf[8] | (size_t)buf[9] << 8, off = 10 + hlen;
-    const char *h = (const char *)buf + 10;
-    int half = strstr(h, "'<f2'") != NULL;
-    const char *s = strstr(h, "'shape': (");
-    if (!s || off > len) { free(buf); return 0; }
-    s += 10;
-    a->n = 1;
-    while (*s != ')' && a->rank < 8) {
-        char *end;
-        long long d = strtoll(s, &end, 10);
-        if (end == s) break;
-        a->dims[a->rank++] = d;
-        a->n *= d;
-        s = end;
-        while (*s == ',' || *s == ' ') s++;
-    }
-    size_t es = half ? 2 : 4;
-    if (off + (size_t)a->n * es > len) { free(buf); return 0; }
-    a->data = malloc((size_t)a->n * sizeof(float));
-    for (int64_t i = 0; i < a->n; i++) {
-        const uint8_t *p = buf + off + (size_t)i * es;
-        if (half) a->data[i] = half_to_float((uint16_t)(p[0] | p[1] << 8));
-        else {
-            uint32_t u = p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-            memcpy(&a->data[i], &u, 4);
-        }
-    }
-    free(buf);
-    return 1;
-}
-
 /* ---- running and comparing --------------------------------------------------- */
 
 typedef struct model_case {
@@ -83,41 +30,14 @@ typedef struct model_case {
     int n_outputs;
 } model_case;
 
-/* Compare n values of got against want; the tolerance scales with the
- * range of the whole golden tensor (all faces: a [1,1] output has no range
- * of its own), or its largest magnitude when that range is 0. */
-static void compare(const char *what, const float *got, const float *want, int64_t n,
-                    const npy *golden)
-{
-    double dot = 0, ng = 0, nw = 0, maxerr = 0, lo = INFINITY, hi = -INFINITY, mag = 0;
-    for (int64_t i = 0; i < golden->n; i++) {
-        if (golden->data[i] < lo) lo = golden->data[i];
-        if (golden->data[i] > hi) hi = golden->data[i];
-        if (fabs(golden->data[i]) > mag) mag = fabs(golden->data[i]);
-    }
-    for (int64_t i = 0; i < n; i++) {
-        dot += (double)got[i] * want[i];
-        ng += (double)got[i] * got[i];
-        nw += (double)want[i] * want[i];
-        double e = fabs((double)got[i] - want[i]);
-        if (!(e <= maxerr)) maxerr = e; /* NaN sticks */
-    }
-    double cosv = (ng == 0 && nw == 0) ? 1 : dot / (sqrt(ng) * sqrt(nw) + 1e-300);
-    double tol = 1e-4 * (hi > lo ? hi - lo : mag);
-    if (getenv("ONNX_TEST_VERBOSE"))
-        fprintf(stderr, "    %s: cos %.9f max err %.3g (tol %.3g)\n", what, cosv, maxerr, tol);
-    CHECK_MSG(cosv >= 0.99999 && maxerr <= tol, "%s: cosine %.8f, max abs error %.4g > %.4g (range %.4g)",
-              what, cosv, maxerr, tol, hi - lo);
-}
-
 /* Run the model at the given batch (faces [first, first+batch) of the
  * golden input) and compare every output. */
 static void run_case(const model_case *mc, pl_graph *g, int first, int batch, pl_kernel_mode mode)
 {
     char path[512], what[256];
     npy in, out[16];
-    snprintf(path, sizeof path, GOLDEN "/%s_in.npy", mc->name);
-    CHECK_MSG(npy_load(path, &in), "cannot read %s", path);
+    snprintf(path, sizeof path, "%s_in.npy", mc->name);
+    CHECK_MSG(golden_npy_load(GOLDEN, path, &in), "cannot read " GOLDEN "/%s", path);
     int64_t per_in = in.n / in.dims[0];
     pl_error err = {0};
     pl_session *s = pl_session_new(g, 1, &err);
@@ -130,8 +50,8 @@ static void run_case(const model_case *mc, pl_graph *g, int first, int batch, pl
     memcpy(pl_session_input(s, 0), in.data + first * per_in, (size_t)(batch * per_in) * sizeof(float));
     CHECK_MSG(pl_session_run(s, &err) == PL_OK, "%s: %s", mc->name, err.msg);
     for (int k = 0; k < mc->n_outputs; k++) {
-        snprintf(path, sizeof path, GOLDEN "/%s_out%d.npy", mc->name, k);
-        CHECK_MSG(npy_load(path, &out[k]), "cannot read %s", path);
+        snprintf(path, sizeof path, "%s_out%d.npy", mc->name, k);
+        CHECK_MSG(golden_npy_load(GOLDEN, path, &out[k]), "cannot read " GOLDEN "/%s", path);
         int rank;
         int64_t od[PL_MAX_RANK];
         const float *y = pl_session_output(s, k, &rank, od);
@@ -144,7 +64,9 @@ static void run_case(const model_case *mc, pl_graph *g, int first, int batch, pl
         for (int b = 0; b < batch; b++) {
             snprintf(what, sizeof what, "%s output %d face %d (batch %d, %s)", mc->name, k, first + b, batch,
                      mode == PL_KERNELS_REFERENCE ? "reference" : "fast");
-            compare(what, y + b * per, out[k].data + (first + b) * per, per, &out[k]);
+            /* the tolerance from the whole golden tensor (all faces):
+             * a [1,1] output has no range of its own */
+            golden_check(what, y + b * per, out[k].data + (first + b) * per, per, out[k].data, out[k].n);
         }
         free(out[k].data);
     }

@@ -2,6 +2,7 @@
  * operator counts MODELS.md lists, run to the goldens made by wasm TFLite
  * (tools/golden/tflite/gen.js), and hostile files fail cleanly. */
 #include "test.h"
+#include "golden.h"
 
 #include <stdint.h>
 
@@ -129,78 +130,9 @@ TEST(tflite_mobilefacenet_ops)
 
 /* ---- goldens --------------------------------------------------------------- */
 
-/* A .npy array ('<f4' or '|u1', C order), as floats. */
-typedef struct npy {
-    int rank;
-    int64_t dims[8];
-    int64_t n;
-    float *data;
-} npy;
+#define GOLDEN "tests/golden/tflite"
 
-static int npy_load(const char *file, npy *a)
-{
-    char path[512];
-    uint8_t *buf;
-    size_t len;
-    memset(a, 0, sizeof *a);
-    snprintf(path, sizeof path, "tests/golden/tflite/%s", file);
-    if (pl_read_file(path, 1 << 26, &buf, &len, NULL) != PL_OK) return 0;
-    int ok = 0;
-    if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) goto out;
-    size_t hlen = (size_t)buf[8] | (size_t)buf[9] << 8;
-    if (10 + hlen > len) goto out;
-    const char *h = (const char *)buf + 10;
-    int u8 = strstr(h, "'|u1'") != NULL;
-    const char *s = strstr(h, "'shape': (");
-    if (!s || (!u8 && !strstr(h, "'<f4'"))) goto out;
-    s += 10;
-    a->n = 1;
-    while (*s != ')' && a->rank < 8) {
-        char *end;
-        long long d = strtoll(s, &end, 10);
-        if (end == s) break;
-        a->dims[a->rank++] = d;
-        a->n *= d;
-        s = end;
-        while (*s == ',' || *s == ' ') s++;
-    }
-    size_t es = u8 ? 1 : 4;
-    if (10 + hlen + (size_t)a->n * es != len) goto out;
-    a->data = malloc((size_t)a->n * sizeof(float) + 1);
-    if (!a->data) goto out;
-    const uint8_t *p = buf + 10 + hlen;
-    for (int64_t i = 0; i < a->n; i++) {
-        if (u8) a->data[i] = p[i];
-        else memcpy(&a->data[i], p + 4 * i, 4);
-    }
-    ok = 1;
-out:
-    free(buf);
-    return ok;
-}
-
-/* The acceptance test: cosine >= 0.99999 and max |error| <= 1e-4 of the
- * golden's range. */
-static void check_close(const char *what, const float *got, const float *want, int64_t n)
-{
-    double dot = 0, ng = 0, nw = 0, maxerr = 0;
-    float lo = want[0], hi = want[0];
-    for (int64_t i = 0; i < n; i++) {
-        dot += (double)got[i] * want[i];
-        ng += (double)got[i] * got[i];
-        nw += (double)want[i] * want[i];
-        double e = fabs((double)got[i] - want[i]);
-        if (!(e <= maxerr)) maxerr = e; /* NaN sticks */
-        if (want[i] < lo) lo = want[i];
-        if (want[i] > hi) hi = want[i];
-    }
-    double cosine = dot / (sqrt(ng * nw) + 1e-30);
-    double tol = 1e-4 * (hi - lo);
-    printf("    %-22s n=%-7lld cosine %.8f  max err %.3g (tol %.3g)\n", what, (long long)n,
-           cosine, maxerr, tol);
-    CHECK_MSG(cosine >= 0.99999, "%s: cosine %.8f < 0.99999", what, cosine);
-    CHECK_MSG(maxerr <= tol, "%s: max error %.3g > %.3g", what, maxerr, tol);
-}
+static int npy_load(const char *file, npy *a) { return golden_npy_load(GOLDEN, file, a); }
 
 static pl_session *session_for(pl_graph *g, pl_kernel_mode mode, const int64_t *dims)
 {
@@ -260,7 +192,7 @@ static void golden_small(const char *model, const char *stem, int n_out, pl_kern
         for (int d = 0; d < rank; d++) CHECK_EQ_INT(dims[d], want.dims[d]);
         char what[64];
         snprintf(what, sizeof what, "%s out%d %s%s", stem, k, mode ? "ref" : "fast", optimize_graphs ? " opt" : "");
-        check_close(what, y, want.data, want.n);
+        golden_check(what, y, want.data, want.n, want.data, want.n);
         free(want.data);
     }
     pl_session_free(s);
@@ -292,7 +224,7 @@ static void golden_mfn(pl_kernel_mode mode)
     CHECK_EQ_INT(rank, 2);
     CHECK_EQ_INT(dims[0], 2);
     CHECK_EQ_INT(dims[1], 192);
-    check_close(mode ? "mfn batch2 ref" : "mfn batch2 fast", y, want.data, want.n);
+    golden_check(mode ? "mfn batch2 ref" : "mfn batch2 fast", y, want.data, want.n, want.data, want.n);
     pl_session_free(s);
 
     int64_t one[4] = {1, 112, 112, 3};
@@ -303,7 +235,7 @@ static void golden_mfn(pl_kernel_mode mode)
         CHECK_EQ_INT(rank, 2);
         CHECK_EQ_INT(dims[0], 1);
         CHECK_EQ_INT(dims[1], 192);
-        check_close(b ? "mfn batch1 face1" : "mfn batch1 face0", y, want.data + b * 192, 192);
+        golden_check(b ? "mfn batch1 face1" : "mfn batch1 face0", y, want.data + b * 192, 192, want.data + b * 192, 192);
     }
     pl_session_free(s);
     pl_graph_free(g);
@@ -362,7 +294,7 @@ static void pnet_compare(pl_graph *g, pl_kernel_mode mode, const npy *small,
             memcpy(got + (size_t)i * 64 * c, y + ((size_t)(oy + i) * od[2] + ox) * c,
                    sizeof(float) * 64 * (size_t)c);
         snprintf(what, sizeof what, "pnet %s out%d", label, k);
-        check_close(what, got, want.data, want.n);
+        golden_check(what, got, want.data, want.n, want.data, want.n);
         free(got);
         free(want.data);
     }
@@ -634,7 +566,7 @@ static void golden_synth(const char *stem, int n_nodes, pl_kernel_mode mode)
     CHECK_EQ_INT(rank, want.rank);
     for (int d = 0; d < rank; d++) CHECK_EQ_INT(dims[d], want.dims[d]);
     snprintf(what, sizeof what, "%s %s%s", stem, mode ? "ref" : "fast", optimize_graphs ? " opt" : "");
-    check_close(what, y, want.data, want.n);
+    golden_check(what, y, want.data, want.n, want.data, want.n);
     pl_session_free(s);
     pl_graph_free(g);
     free(in.data);
