@@ -687,6 +687,27 @@ static int weights(loader *L, int t, int rank, tinfo *ti, const char *what)
     return 0;
 }
 
+/* The options Conv2D and DepthwiseConv2D share: activation, padding,
+ * strides, dilations and the [.,KH,KW,.] weights' window, checked. */
+static int conv_params(loader *L, int8_t act, int8_t pad, int32_t sw, int32_t sh, int32_t dw, int32_t dh,
+                       const tinfo *w, pl_node_params *p)
+{
+    params_init(p);
+    if (map_act(L, act, p) < 0 || map_padding(L, pad, &p->conv.padding) < 0 ||
+        check_window(L, "stride", sw) < 0 || check_window(L, "stride", sh) < 0 ||
+        check_window(L, "dilation", dw) < 0 || check_window(L, "dilation", dh) < 0 ||
+        check_window(L, "kernel size", w->dims[1]) < 0 ||
+        check_window(L, "kernel size", w->dims[2]) < 0)
+        return -1;
+    p->conv.kh = (int)w->dims[1];
+    p->conv.kw = (int)w->dims[2];
+    p->conv.stride_h = sh;
+    p->conv.stride_w = sw;
+    p->conv.dilation_h = dh;
+    p->conv.dilation_w = dw;
+    return 0;
+}
+
 static int op_conv(loader *L, const opctx *o)
 {
     int8_t pad, act;
@@ -703,19 +724,7 @@ static int op_conv(loader *L, const opctx *o)
         declared(L, op_in(L, o, 0), &x) < 0)
         return -1;
     pl_node_params p;
-    params_init(&p);
-    if (map_act(L, act, &p) < 0 || map_padding(L, pad, &p.conv.padding) < 0 ||
-        check_window(L, "stride", sw) < 0 || check_window(L, "stride", sh) < 0 ||
-        check_window(L, "dilation", dw) < 0 || check_window(L, "dilation", dh) < 0 ||
-        check_window(L, "kernel size", w.dims[1]) < 0 ||
-        check_window(L, "kernel size", w.dims[2]) < 0)
-        return -1;
-    p.conv.kh = (int)w.dims[1];
-    p.conv.kw = (int)w.dims[2];
-    p.conv.stride_h = sh;
-    p.conv.stride_w = sw;
-    p.conv.dilation_h = dh;
-    p.conv.dilation_w = dw;
+    if (conv_params(L, act, pad, sw, sh, dw, dh, &w, &p) < 0) return -1;
     /* Grouped convolution when the input has a multiple of the weights'
      * channels (TFLite allows it); ordinary otherwise. */
     p.conv.groups = 1;
@@ -767,13 +776,7 @@ static int op_depthwise(loader *L, const opctx *o)
         declared(L, op_in(L, o, 0), &x) < 0)
         return -1;
     pl_node_params p;
-    params_init(&p);
-    if (map_act(L, act, &p) < 0 || map_padding(L, pad, &p.conv.padding) < 0 ||
-        check_window(L, "stride", sw) < 0 || check_window(L, "stride", sh) < 0 ||
-        check_window(L, "dilation", dw) < 0 || check_window(L, "dilation", dh) < 0 ||
-        check_window(L, "kernel size", w.dims[1]) < 0 ||
-        check_window(L, "kernel size", w.dims[2]) < 0)
-        return -1;
+    if (conv_params(L, act, pad, sw, sh, dw, dh, &w, &p) < 0) return -1;
     if (w.dims[0] != 1)
         return fb_bad(&L->r, PL_ERR_FORMAT, "depthwise weights tensor %s has shape[0] %lld, expected 1",
                       w.name, (long long)w.dims[0]);
@@ -785,12 +788,6 @@ static int op_depthwise(loader *L, const opctx *o)
     if (cin < 1 || cin > INT_MAX)
         return fb_bad(&L->r, PL_ERR_FORMAT, "cannot tell the input channels (weights %lld, multiplier %d)",
                       (long long)cm, (int)mult);
-    p.conv.kh = (int)w.dims[1];
-    p.conv.kw = (int)w.dims[2];
-    p.conv.stride_h = sh;
-    p.conv.stride_w = sw;
-    p.conv.dilation_h = dh;
-    p.conv.dilation_w = dw;
     p.conv.groups = (int)cin;
     int in[3];
     in[0] = use_tensor(L, op_in(L, o, 0));
