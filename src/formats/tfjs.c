@@ -782,6 +782,18 @@ static pl_status add_reshape(loader *L, const char *name, int x, int out, int r,
     return PL_OK;
 }
 
+/* A RESHAPE of tensor x to the static shape o, whose axis j is input
+ * axis src[j] (see reshape_dims), into a new tensor. */
+static pl_status reshape_to(loader *L, int x, const sshape *o, const int *src)
+{
+    int64_t dims[PL_MAX_RANK];
+    pl_status s = reshape_dims(L, o, src, dims);
+    if (s != PL_OK) return s;
+    int out = out_tensor(L, o);
+    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
+    return add_reshape(L, L->nname, x, out, o->rank, dims);
+}
+
 static pl_status cv_reshape(loader *L, const inputs *in)
 {
     int x = in_data(L, in, 0);
@@ -829,12 +841,7 @@ static pl_status cv_squeeze(loader *L, const inputs *in)
         src[o.rank] = i;
         o.d[o.rank++] = xs->d[i];
     }
-    int64_t dims[PL_MAX_RANK];
-    pl_status s = reshape_dims(L, &o, src, dims);
-    if (s != PL_OK) return s;
-    int out = out_tensor(L, &o);
-    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
-    return add_reshape(L, L->nname, x, out, o.rank, dims);
+    return reshape_to(L, x, &o, src);
 }
 
 static pl_status cv_expand_dims(loader *L, const inputs *in)
@@ -854,12 +861,7 @@ static pl_status cv_expand_dims(loader *L, const inputs *in)
         if (j == a) { src[j] = -1; o.d[j] = 1; }
         else { src[j] = i; o.d[j] = xs->d[i++]; }
     }
-    int64_t dims[PL_MAX_RANK];
-    pl_status s = reshape_dims(L, &o, src, dims);
-    if (s != PL_OK) return s;
-    int out = out_tensor(L, &o);
-    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
-    return add_reshape(L, L->nname, x, out, o.rank, dims);
+    return reshape_to(L, x, &o, src);
 }
 
 static pl_status cv_pad(loader *L, const inputs *in)
@@ -1016,12 +1018,7 @@ static pl_status cv_strided_slice(loader *L, const inputs *in)
     if (!nd) return PL_ERR_NOMEM;
     nd->params = p;
     if (!changed) return PL_OK;
-    int64_t dims[PL_MAX_RANK];
-    pl_status st = reshape_dims(L, &o, src, dims);
-    if (st != PL_OK) return st;
-    int out = out_tensor(L, &o);
-    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
-    return add_reshape(L, L->nname, t, out, o.rank, dims);
+    return reshape_to(L, t, &o, src);
 }
 
 static const struct {
