@@ -368,6 +368,19 @@ static pl_node *add_node(loader *L, pl_op op, const char *name, const int *in, i
     return n;
 }
 
+/* The usual end of a converter: node op (named after the TF.js node) from
+ * inputs in to a new tensor of shape o, with params p (NULL: none). */
+static pl_status emit_node(loader *L, pl_op op, const int *in, int n_in, const sshape *o,
+                           const pl_node_params *p)
+{
+    int out = out_tensor(L, o);
+    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
+    pl_node *n = add_node(L, op, L->nname, in, n_in, out);
+    if (!n) return PL_ERR_NOMEM;
+    if (p) n->params = *p;
+    return PL_OK;
+}
+
 /* ---- static shapes ----------------------------------------------------------------- */
 static sshape unknown_shape(void)
 {
@@ -574,12 +587,7 @@ static pl_status conv_common(loader *L, const inputs *in, int depthwise, int fus
                     window_out(xs->rank == 4 ? xs->d[1] : -1, c->kh, c->stride_h, c->dilation_h, c->padding, pads[0], pads[1]),
                     window_out(xs->rank == 4 ? xs->d[2] : -1, c->kw, c->stride_w, c->dilation_w, c->padding, pads[2], pads[3]),
                     cout}};
-    int out = out_tensor(L, &o);
-    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
-    pl_node *n = add_node(L, PL_OP_CONV2D, L->nname, ins, n_ins, out);
-    if (!n) return PL_ERR_NOMEM;
-    n->params = p;
-    return PL_OK;
+    return emit_node(L, PL_OP_CONV2D, ins, n_ins, &o, &p);
 }
 
 static pl_status cv_conv(loader *L, const inputs *in) { return conv_common(L, in, 0, 0); }
@@ -609,12 +617,7 @@ static pl_status pool_common(loader *L, const inputs *in, pl_op op)
                     window_out(r4 ? xs->d[1] : -1, q->kh, q->stride_h, 1, q->padding, 0, 0),
                     window_out(r4 ? xs->d[2] : -1, q->kw, q->stride_w, 1, q->padding, 0, 0),
                     r4 ? xs->d[3] : -1}};
-    int out = out_tensor(L, &o);
-    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
-    pl_node *n = add_node(L, op, L->nname, &x, 1, out);
-    if (!n) return PL_ERR_NOMEM;
-    n->params = p;
-    return PL_OK;
+    return emit_node(L, op, &x, 1, &o, &p);
 }
 
 static pl_status cv_maxpool(loader *L, const inputs *in) { return pool_common(L, in, PL_OP_MAX_POOL); }
@@ -653,12 +656,7 @@ static pl_status matmul_common(loader *L, const inputs *in, int fused)
     int ins[4] = {x, wt}, n_ins = 2;
     if ((s = fused_inputs(L, in, 2, has_bias, slope, ins, &n_ins)) != PL_OK) return s;
     sshape o = {2, {xs->rank == 2 ? xs->d[0] : -1, nout}};
-    int out = out_tensor(L, &o);
-    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
-    pl_node *n = add_node(L, PL_OP_FULLY_CONNECTED, L->nname, ins, n_ins, out);
-    if (!n) return PL_ERR_NOMEM;
-    n->params = p;
-    return PL_OK;
+    return emit_node(L, PL_OP_FULLY_CONNECTED, ins, n_ins, &o, &p);
 }
 
 static pl_status cv_matmul(loader *L, const inputs *in) { return matmul_common(L, in, 0); }
@@ -671,10 +669,8 @@ static pl_status binary(loader *L, const inputs *in, pl_op op)
     int b = a < 0 ? -1 : in_data(L, in, 1);
     if (b < 0) return L->err ? L->err->code : PL_ERR_FORMAT;
     sshape o = broadcast_shape(shape_of(L, a), shape_of(L, b));
-    int out = out_tensor(L, &o);
-    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
     int ins[2] = {a, b};
-    return add_node(L, op, L->nname, ins, 2, out) ? PL_OK : PL_ERR_NOMEM;
+    return emit_node(L, op, ins, 2, &o, NULL);
 }
 
 static pl_status cv_add(loader *L, const inputs *in) { return binary(L, in, PL_OP_ADD); }
@@ -698,12 +694,7 @@ static pl_status unary_p(loader *L, const inputs *in, pl_op op, const pl_node_pa
     int x = in_data(L, in, 0);
     if (x < 0) return L->err ? L->err->code : PL_ERR_FORMAT;
     sshape o = *shape_of(L, x);
-    int out = out_tensor(L, &o);
-    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
-    pl_node *n = add_node(L, op, L->nname, &x, 1, out);
-    if (!n) return PL_ERR_NOMEM;
-    if (p) n->params = *p;
-    return PL_OK;
+    return emit_node(L, op, &x, 1, &o, p);
 }
 
 static pl_status unary(loader *L, const inputs *in, pl_op op) { return unary_p(L, in, op, NULL); }
@@ -760,12 +751,7 @@ static pl_status reduce_common(loader *L, const inputs *in, pl_op op)
         if (!(p.reduce.axes_mask & (1 << i))) o.d[o.rank++] = xs->d[i];
         else if (p.reduce.keep_dims) o.d[o.rank++] = 1;
     }
-    int out = out_tensor(L, &o);
-    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
-    pl_node *n = add_node(L, op, L->nname, &x, 1, out);
-    if (!n) return PL_ERR_NOMEM;
-    n->params = p;
-    return PL_OK;
+    return emit_node(L, op, &x, 1, &o, &p);
 }
 
 static pl_status cv_mean(loader *L, const inputs *in) { return reduce_common(L, in, PL_OP_REDUCE_MEAN); }
@@ -889,12 +875,7 @@ static pl_status cv_pad(loader *L, const inputs *in)
         p.pad.after[i] = (int)a;
         o.d[i] = xs->rank >= 0 && xs->d[i] >= 0 ? xs->d[i] + a + b : -1;
     }
-    int out = out_tensor(L, &o);
-    if (out < 0) return L->err ? L->err->code : PL_ERR_NOMEM;
-    pl_node *n = add_node(L, PL_OP_PAD, L->nname, &x, 1, out);
-    if (!n) return PL_ERR_NOMEM;
-    n->params = p;
-    return PL_OK;
+    return emit_node(L, PL_OP_PAD, &x, 1, &o, &p);
 }
 
 static pl_status cv_concat(loader *L, const inputs *in)
