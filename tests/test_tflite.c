@@ -387,21 +387,30 @@ static size_t deref(const uint8_t *p, size_t at)
     return at + o;
 }
 
-TEST(tflite_hostile_headers)
+/* pnet.tflite read whole, and a copy of it for the test to damage; the
+ * test is skipped when the model is missing. */
+static uint8_t *pnet_bytes(size_t *len, uint8_t **copy)
 {
     char path[512];
-    size_t len;
-    uint8_t *data = model_bytes("pnet.tflite", &len, path, sizeof path);
+    uint8_t *data = model_bytes("pnet.tflite", len, path, sizeof path);
     if (!data) SKIP("models/expo/pnet.tflite missing: run 'make models'");
+    *copy = malloc(*len);
+    if (!*copy) free(data);
+    CHECK(*copy);
+    memcpy(*copy, data, *len);
+    return data;
+}
+
+TEST(tflite_hostile_headers)
+{
+    size_t len;
+    uint8_t *copy, *data = pnet_bytes(&len, &copy);
     pl_error err = {0};
     CHECK(!pl_tflite_load_memory(NULL, 0, "empty.tflite", &err));
     CHECK_CONTAINS(err.msg, "empty.tflite");
     CHECK(!pl_tflite_load("/nonexistent/x.tflite", &err));
     CHECK_CONTAINS(err.msg, "/nonexistent/x.tflite");
 
-    uint8_t *copy = malloc(len);
-    CHECK(copy);
-    memcpy(copy, data, len);
     memcpy(copy + 4, "TFL2", 4);
     expect_refused(copy, len, "TFL3");
 
@@ -426,12 +435,8 @@ TEST(tflite_hostile_headers)
 
 TEST(tflite_hostile_shapes)
 {
-    char path[512];
     size_t len;
-    uint8_t *data = model_bytes("pnet.tflite", &len, path, sizeof path);
-    if (!data) SKIP("models/expo/pnet.tflite missing: run 'make models'");
-    uint8_t *copy = malloc(len);
-    CHECK(copy);
+    uint8_t *copy, *data = pnet_bytes(&len, &copy);
 
     /* The input's shape vector [1,1280,960,3]. */
     const int32_t in_shape[5] = {4, 1, 1280, 960, 3};
@@ -471,13 +476,8 @@ TEST(tflite_hostile_shapes)
 
 TEST(tflite_hostile_operator)
 {
-    char path[512];
     size_t len;
-    uint8_t *data = model_bytes("pnet.tflite", &len, path, sizeof path);
-    if (!data) SKIP("models/expo/pnet.tflite missing: run 'make models'");
-    uint8_t *copy = malloc(len);
-    CHECK(copy);
-    memcpy(copy, data, len);
+    uint8_t *copy, *data = pnet_bytes(&len, &copy);
     /* Model.operator_codes[0].deprecated_builtin_code := 16 (LSTM). */
     size_t model = deref(copy, 0);
     size_t codes = deref(copy, field_pos(copy, model, 1));
@@ -517,13 +517,8 @@ TEST(tflite_hostile_operator)
  * `make asan T=tflite`); a refusal always names the file. */
 TEST(tflite_hostile_byte_flips)
 {
-    char path[512];
     size_t len;
-    uint8_t *data = model_bytes("pnet.tflite", &len, path, sizeof path);
-    if (!data) SKIP("models/expo/pnet.tflite missing: run 'make models'");
-    uint8_t *copy = malloc(len);
-    CHECK(copy);
-    memcpy(copy, data, len);
+    uint8_t *copy, *data = pnet_bytes(&len, &copy);
     int refused = 0, tried = 0;
     static const uint8_t masks[] = {0xff, 0x80, 0x01, 0x40};
     for (size_t i = 0; i < len; i += (i < 2048 || i > len - 2048 ? 1 : 13)) {
