@@ -79,3 +79,34 @@ TEST(predict_json_says_estimate)
     CHECK_EQ_INT(run("%s gender predict %s --model ssrnet", cli(), photo), 0);
     CHECK_CONTAINS(out, "F (estimate, P(male)");
 }
+
+TEST(take_gender_is_an_estimate_and_off_by_default)
+{
+    char src[1024];
+    snprintf(src, sizeof src, "%s/faces/identities", test_shared_dir());
+    if (access(src, R_OK) != 0 || access("models/human/gender-ssrnet-imdb.json", R_OK) != 0)
+        SKIP("needs ../shared/faces and models/");
+    mkdir("build/tests", 0755);
+    mkdir(TMP, 0755);
+    CHECK_EQ_INT(run("rm -rf " TMP "/enr " TMP "/db.sqlite && mkdir -p " TMP "/enr/angelina_jolie "
+                     TMP "/enr/alex_lacamoire && cp %s/angelina_jolie/1.jpg " TMP
+                     "/enr/angelina_jolie/ && cp %s/alex_lacamoire/1.jpg " TMP "/enr/alex_lacamoire/",
+                     src, src),
+                 0);
+    CHECK_EQ_INT(run("%s enroll " TMP "/enr --db " TMP "/db.sqlite", cli()), 0);
+    CHECK_EQ_INT(run("%s take %s/angelina_jolie/2.jpg %s/alex_lacamoire/2.jpg --db " TMP "/db.sqlite",
+                     cli(), src, src),
+                 0);
+    CHECK(strstr(out, "GENDER") == NULL); /* off by default */
+    CHECK_EQ_INT(run("%s take %s/angelina_jolie/2.jpg %s/alex_lacamoire/2.jpg --db " TMP
+                     "/db.sqlite --gender=ssrnet",
+                     cli(), src, src),
+                 0);
+    CHECK_CONTAINS(out, "GENDER ESTIMATE (model ssrnet; from the face, not used for attendance)");
+    CHECK_CONTAINS(out, "present: 1 M, 1 F (estimated)");
+    CHECK_EQ_INT(run("%s take %s/angelina_jolie/2.jpg --db " TMP "/db.sqlite --gender=ssrnet --json",
+                     cli(), src),
+                 0);
+    CHECK_CONTAINS(out, "\"gender_estimate\":{\"note\":\"estimate from the face; not used for attendance\"");
+    CHECK_CONTAINS(out, "\"present\":{\"M\":0,\"F\":1}");
+}
