@@ -9,7 +9,8 @@
  * The acceptance rule, the same for every format: cosine >= 0.99999 and
  * max |error| <= 1e-4 x the range of the golden values the caller names
  * (max - min; their largest magnitude when that range is 0, so a one-value
- * output still has a scale). PL_TEST_VERBOSE=1 prints every comparison. */
+ * output still has a scale). PL_TEST_VERBOSE=1 prints every comparison.
+ * golden_session / golden_run run a graph on a stored input. */
 #ifndef PL_TEST_GOLDEN_H
 #define PL_TEST_GOLDEN_H
 
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/session.h"
 #include "test.h"
 #include "util/fs.h"
 
@@ -121,6 +123,28 @@ static inline void golden_check(const char *what, const float *got, const float 
                maxerr, tol);
     CHECK_MSG(cosine >= 0.99999, "%s: cosine %.9f < 0.99999", what, cosine);
     CHECK_MSG(maxerr <= tol, "%s: max abs error %.4g > %.4g (1e-4 x range %.4g)", what, maxerr, tol, scale);
+}
+
+/* A session on g with the given kernels, threads and input 0's shape;
+ * NULL (and err) on failure. */
+static inline pl_session *golden_session(pl_graph *g, pl_kernel_mode mode, int threads, int rank,
+                                         const int64_t *dims, pl_error *err)
+{
+    pl_session *s = pl_session_new(g, threads, err);
+    if (!s) return NULL;
+    pl_session_set_kernels(s, mode);
+    if (pl_session_set_input_shape(s, 0, rank, dims, err) != PL_OK) {
+        pl_session_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Copies the n floats of x into input 0 and runs s. */
+static inline pl_status golden_run(pl_session *s, const float *x, int64_t n, pl_error *err)
+{
+    memcpy(pl_session_input(s, 0), x, (size_t)n * sizeof(float));
+    return pl_session_run(s, err);
 }
 
 #endif

@@ -40,15 +40,12 @@ static void run_case(const model_case *mc, pl_graph *g, int first, int batch, pl
     CHECK_MSG(golden_npy_load(GOLDEN, path, &in), "cannot read " GOLDEN "/%s", path);
     int64_t per_in = in.n / in.dims[0];
     pl_error err = {0};
-    pl_session *s = pl_session_new(g, 1, &err);
-    CHECK_MSG(s, "%s", err.msg);
-    pl_session_set_kernels(s, mode);
     int64_t dims[8];
     memcpy(dims, in.dims, sizeof dims);
     dims[0] = batch;
-    CHECK_MSG(pl_session_set_input_shape(s, 0, in.rank, dims, &err) == PL_OK, "%s", err.msg);
-    memcpy(pl_session_input(s, 0), in.data + first * per_in, (size_t)(batch * per_in) * sizeof(float));
-    CHECK_MSG(pl_session_run(s, &err) == PL_OK, "%s: %s", mc->name, err.msg);
+    pl_session *s = golden_session(g, mode, 1, in.rank, dims, &err);
+    CHECK_MSG(s, "%s", err.msg);
+    CHECK_MSG(golden_run(s, in.data + first * per_in, batch * per_in, &err) == PL_OK, "%s: %s", mc->name, err.msg);
     for (int k = 0; k < mc->n_outputs; k++) {
         snprintf(path, sizeof path, "%s_out%d.npy", mc->name, k);
         CHECK_MSG(golden_npy_load(GOLDEN, path, &out[k]), "cannot read " GOLDEN "/%s", path);

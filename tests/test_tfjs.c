@@ -100,15 +100,8 @@ static void run_golden(pl_graph *g, const golden_case *gc, pl_kernel_mode mode, 
     int64_t per = crop.dims[1] * crop.dims[2] * ch;
     free(crop.data);
     pl_error err = {0};
-    pl_session *s = pl_session_new(g, 2, &err);
-    if (!s) free(x);
-    CHECK_MSG(s, "%s: %s", gc->tag, err.msg);
-    pl_session_set_kernels(s, mode);
-    pl_status st = pl_session_set_input_shape(s, 0, 4, dims, &err);
-    if (st == PL_OK) {
-        memcpy(pl_session_input(s, 0), x, (size_t)(per * batch) * sizeof(float));
-        st = pl_session_run(s, &err);
-    }
+    pl_session *s = golden_session(g, mode, 2, 4, dims, &err);
+    pl_status st = s ? golden_run(s, x, per * batch, &err) : err.code != PL_OK ? err.code : PL_ERR_NOMEM;
     free(x);
     if (st != PL_OK) pl_session_free(s);
     CHECK_MSG(st == PL_OK, "%s %s: %s", gc->tag, label, err.msg);

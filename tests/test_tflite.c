@@ -137,18 +137,15 @@ static int npy_load(const char *file, npy *a) { return golden_npy_load(GOLDEN, f
 static pl_session *session_for(pl_graph *g, pl_kernel_mode mode, const int64_t *dims)
 {
     pl_error err = {0};
-    pl_session *s = pl_session_new(g, 1, &err);
+    pl_session *s = golden_session(g, mode, 1, 4, dims, &err);
     CHECK_MSG(s, "%s", err.msg);
-    pl_session_set_kernels(s, mode);
-    CHECK_MSG(pl_session_set_input_shape(s, 0, 4, dims, &err) == PL_OK, "%s", err.msg);
     return s;
 }
 
 static void run_session(pl_session *s, const float *x, int64_t n)
 {
     pl_error err = {0};
-    memcpy(pl_session_input(s, 0), x, (size_t)n * sizeof(float));
-    CHECK_MSG(pl_session_run(s, &err) == PL_OK, "%s", err.msg);
+    CHECK_MSG(golden_run(s, x, n, &err) == PL_OK, "%s", err.msg);
 }
 
 /* Graphs for the golden runs: as read, or after the engine's load-time
