@@ -2,7 +2,8 @@
  *
  * Every kernel has a plain C reference (kernels_ref.c) that defines what it
  * computes. Fast versions (AVX2+FMA, AVX-512: kernels_simd.h) give the same
- * results to float rounding and are chosen at run time from the CPU's
+ * results to float rounding (sigmoid/tanh: to ~2e-7 relative, vector
+ * approximations of libm's) and are chosen at run time from the CPU's
  * features; a CPU without them uses the reference. (oneDNN was measured
  * and is not used: docs/BENCHMARKS.md, "Kernels".) Tensors are NHWC,
  * weights OHWI, as in graph.h. Kernels work on one batch item range and a
