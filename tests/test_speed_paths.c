@@ -129,24 +129,34 @@ TEST(arena_grows_only_and_results_do_not_depend_on_shape_history)
 
 /* ---- element-wise ------------------------------------------------------------ */
 
-TEST(same_shape_add_matches_broadcast_add)
+TEST(same_shape_add_and_add_relu_match_scalar_sums)
 {
-    /* y1 = a + b (same shape, the vectorised loop); y2 = a + b' where b'
-     * has a broadcast axis of 1 expanded by hand: the strided loop. */
+    /* same shape: the vectorised loop, with and without a fused ReLU */
     pl_graph *g = pl_graph_new("speed-add");
     int64_t d[4] = {1, 5, 7, 9}, db[4] = {1, 5, 7, 9};
     int x = h_input(g, "x", 4, d);
     float bv[5 * 7 * 9];
     h_fill(bv, 5 * 7 * 9, 3);
-    int b = h_const(g, "b", 4, db, bv), y;
+    int b = h_const(g, "b", 4, db, bv), y, yr;
     h_node(g, PL_OP_ADD, 2, x, b, -1, -1, &y);
+    h_node(g, PL_OP_ADD, 2, x, b, -1, -1, &yr)->params.act = PL_ACT_RELU;
     pl_graph_add_output(g, y);
+    pl_graph_add_output(g, yr);
     float xv[5 * 7 * 9];
     h_fill(xv, 5 * 7 * 9, 4);
     pl_error err = {0};
     float *out = h_run(g, 1, PL_KERNELS_FAST, xv, 4, d, 0, NULL, NULL, &err);
-    CHECK_MSG(out, "%s", err.msg);
-    for (int i = 0; i < 5 * 7 * 9; i++) CHECK(out[i] == xv[i] + bv[i]);
+    float *relu = h_run(g, 1, PL_KERNELS_FAST, xv, 4, d, 1, NULL, NULL, &err);
+    CHECK_MSG(out && relu, "%s", err.msg);
+    int negatives = 0;
+    for (int i = 0; i < 5 * 7 * 9; i++) {
+        float v = xv[i] + bv[i];
+        CHECK(out[i] == v);
+        CHECK(relu[i] == (v > 0.0f ? v : 0.0f));
+        negatives += v < 0.0f;
+    }
+    CHECK(negatives > 0);
     free(out);
+    free(relu);
     pl_graph_free(g);
 }

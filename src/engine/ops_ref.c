@@ -178,31 +178,36 @@ static inline float binary_value(pl_op op, float a, float b)
     }
 /* Same-shape operands (residual ADDs in every embedder): unit strides
  * known at compile time, so gcc vectorises the loop (with a run-time
- * overlap check; element-wise IEEE ops, so the same bits as scalar). */
+ * overlap check; element-wise IEEE ops, so the same bits as scalar). A
+ * fused ReLU goes in the same loop. Returns 1 when it applied act. */
 #define BIN_LOOP_CONTIGUOUS(expr)                                              \
     for (int64_t i = 0; i < run; i++) {                                       \
         float a = pa[i], b = pb[i];                                            \
         y[i] = (expr);                                                         \
     }
-static void __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
-binary_contiguous(pl_op op, float *y, const float *pa, const float *pb, int64_t run)
+static int __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+binary_contiguous(pl_op op, pl_act act, float *y, const float *pa, const float *pb, int64_t run)
 {
+    if (op == PL_OP_ADD && act == PL_ACT_RELU) {
+        BIN_LOOP_CONTIGUOUS(a + b > 0.0f ? a + b : 0.0f)
+        return 1;
+    }
     switch (op) {
     case PL_OP_ADD: BIN_LOOP_CONTIGUOUS(a + b) break;
     case PL_OP_SUB: BIN_LOOP_CONTIGUOUS(a - b) break;
     case PL_OP_MUL: BIN_LOOP_CONTIGUOUS(a * b) break;
     default: break;
     }
+    return act == PL_ACT_NONE;
 }
 #undef BIN_LOOP_CONTIGUOUS
 
-static void binary_run(pl_op op, float *y, const float *pa, int64_t sa, const float *pb,
-                       int64_t sb, int64_t run)
+/* Returns 1 when the fused activation was applied too. */
+static int binary_run(pl_op op, pl_act act, float *y, const float *pa, int64_t sa,
+                      const float *pb, int64_t sb, int64_t run)
 {
-    if (sa == 1 && sb == 1 && (op == PL_OP_ADD || op == PL_OP_SUB || op == PL_OP_MUL)) {
-        binary_contiguous(op, y, pa, pb, run);
-        return;
-    }
+    if (sa == 1 && sb == 1 && (op == PL_OP_ADD || op == PL_OP_SUB || op == PL_OP_MUL))
+        return binary_contiguous(op, act, y, pa, pb, run);
     switch (op) {
     case PL_OP_ADD: BIN_LOOP(a + b) break;
     case PL_OP_SUB: BIN_LOOP(a - b) break;
@@ -210,6 +215,7 @@ static void binary_run(pl_op op, float *y, const float *pa, int64_t sa, const fl
     case PL_OP_DIV: BIN_LOOP(a / b) break;
     default: BIN_LOOP(binary_value(op, a, b)) break;
     }
+    return act == PL_ACT_NONE;
 }
 #undef BIN_LOOP
 
@@ -231,8 +237,9 @@ static void run_binary(const pl_graph *g, const pl_node *n, const float *const *
     for (int64_t e = e0; e < e1;) {
         int64_t run = inner - idx[r - 1];
         if (run > e1 - e) run = e1 - e;
-        binary_run(n->op, y + e, in[0] + oa, b.sa[r - 1], in[1] + ob, b.sb[r - 1], run);
-        if (n->params.act != PL_ACT_NONE)
+        int done = binary_run(n->op, n->params.act, y + e, in[0] + oa, b.sa[r - 1], in[1] + ob,
+                              b.sb[r - 1], run);
+        if (!done)
             for (int64_t i = 0; i < run; i++)
                 y[e + i] = pl_act_value(y[e + i], &n->params, slope, idx[r - 1] + i);
         e += run;
