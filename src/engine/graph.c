@@ -116,7 +116,7 @@ int pl_graph_add_const(pl_graph *g, const char *name, int rank,
     return idx;
 }
 
-static void default_params(pl_node_params *p)
+void pl_node_params_default(pl_node_params *p)
 {
     memset(p, 0, sizeof *p);
     p->conv.stride_h = p->conv.stride_w = 1;
@@ -151,7 +151,7 @@ pl_node *pl_graph_add_node(pl_graph *g, pl_op op, const char *name,
     if (n_outputs) memcpy(n->outputs, outputs, sizeof(int) * (size_t)n_outputs);
     n->n_inputs = n_inputs;
     n->n_outputs = n_outputs;
-    default_params(&n->params);
+    pl_node_params_default(&n->params);
     g->n_nodes++;
     return n;
 }

@@ -205,6 +205,7 @@ const char *pl_op_name(pl_op op);
 /* Defaults set by pl_graph_add_node, so readers set only what the file
  * says: conv/pool strides, dilations and groups 1; clip (-inf, inf);
  * l2 eps 1e-12; everything else 0 (act NONE, padding EXPLICIT 0). */
+void pl_node_params_default(pl_node_params *p);
 
 /* ---- analysis and rewrites (engine) --------------------------------------- */
 /* Given the graph inputs' concrete shapes (already in tensors[in].dims),

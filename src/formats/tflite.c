@@ -570,20 +570,6 @@ static int opt_f32(loader *L, const opctx *o, int id, float def, float *v, const
     return o->has_opts ? fb_f32(&L->r, &o->opts, id, def, v, w) : 0;
 }
 
-/* The same defaults pl_graph_add_node gives a node; each op then sets
- * what the file says. */
-static void params_init(pl_node_params *p)
-{
-    memset(p, 0, sizeof *p);
-    p->conv.stride_h = p->conv.stride_w = 1;
-    p->conv.dilation_h = p->conv.dilation_w = 1;
-    p->conv.groups = 1;
-    p->pool.stride_h = p->pool.stride_w = 1;
-    p->clip.lo = -INFINITY;
-    p->clip.hi = INFINITY;
-    p->eps = 1e-12f;
-}
-
 static int map_act(loader *L, int8_t act, pl_node_params *p)
 {
     switch (act) {
@@ -692,7 +678,7 @@ static int weights(loader *L, int t, int rank, tinfo *ti, const char *what)
 static int conv_params(loader *L, int8_t act, int8_t pad, int32_t sw, int32_t sh, int32_t dw, int32_t dh,
                        const tinfo *w, pl_node_params *p)
 {
-    params_init(p);
+    pl_node_params_default(p);
     if (map_act(L, act, p) < 0 || map_padding(L, pad, &p->conv.padding) < 0 ||
         check_window(L, "stride", sw) < 0 || check_window(L, "stride", sh) < 0 ||
         check_window(L, "dilation", dw) < 0 || check_window(L, "dilation", dh) < 0 ||
@@ -814,7 +800,7 @@ static int op_fc(loader *L, const opctx *o)
     if (keep)
         return fb_bad(&L->r, PL_ERR_UNSUPPORTED, "keep_num_dims is not supported");
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     if (map_act(L, act, &p) < 0) return -1;
     int in[3];
     if (use_inputs(L, o, 3, in) < 0) return -1;
@@ -834,7 +820,7 @@ static int op_pool(loader *L, const opctx *o, pl_op op)
         opt_i8(L, o, 5, 0, &act, "Pool2DOptions.fused_activation_function") < 0)
         return -1;
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     if (map_act(L, act, &p) < 0 || map_padding(L, pad, &p.pool.padding) < 0 ||
         check_window(L, "stride", sw) < 0 || check_window(L, "stride", sh) < 0 ||
         check_window(L, "filter size", fw) < 0 || check_window(L, "filter size", fh) < 0)
@@ -856,7 +842,7 @@ static int op_binary(loader *L, const opctx *o, pl_op op, int has_act)
     if (has_act && opt_i8(L, o, 0, 0, &act, "Options.fused_activation_function") < 0)
         return -1;
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     if (map_act(L, act, &p) < 0) return -1;
     int in[2];
     if (use_inputs(L, o, 2, in) < 0) return -1;
@@ -867,7 +853,7 @@ static int op_unary(loader *L, const opctx *o, pl_op op)
 {
     if (need_io(L, o, 1, 1, 1) < 0) return -1;
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     if (op == PL_OP_LEAKY_RELU &&
         opt_f32(L, o, 0, 0.0f, &p.alpha, "LeakyReluOptions.alpha") < 0)
         return -1;
@@ -894,7 +880,7 @@ static int op_reduce(loader *L, const opctx *o, pl_op op)
         int_const(L, op_in(L, o, 1), axes, PL_MAX_RANK * 2, &n_axes, "reduction axes") < 0)
         return -1;
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     p.reduce.keep_dims = keep != 0;
     for (int i = 0; i < n_axes; i++) {
         int64_t a = axes[i] < 0 ? axes[i] + x.rank : axes[i];
@@ -917,7 +903,7 @@ static int op_softmax(loader *L, const opctx *o)
     if (beta != 1.0f)
         return fb_bad(&L->r, PL_ERR_UNSUPPORTED, "softmax beta %g is not supported (only 1)", beta);
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     p.axis = -1;
     int in[1];
     if (use_inputs(L, o, 1, in) < 0) return -1;
@@ -931,7 +917,7 @@ static int op_l2norm(loader *L, const opctx *o)
         opt_i8(L, o, 0, 0, &act, "L2NormOptions.fused_activation_function") < 0)
         return -1;
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     if (map_act(L, act, &p) < 0) return -1;
     p.axis = -1;
     p.eps = 1e-6f; /* TFLite's kernel floors the norm's square at 1e-6 */
@@ -977,7 +963,7 @@ static int op_reshape(loader *L, const opctx *o)
         return fb_bad(&L->r, PL_ERR_FORMAT, "new shape has %d dimensions of -1", unknown);
     if (!unknown && rank >= 1 && x.rank >= 1 && shape[0] == x.dims[0]) shape[0] = -1;
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     p.reshape.rank = rank;
     memcpy(p.reshape.dims, shape, sizeof shape);
     int in[1];
@@ -997,7 +983,7 @@ static int op_concat(loader *L, const opctx *o)
     if (axis < -PL_MAX_RANK || axis >= PL_MAX_RANK)
         return fb_bad(&L->r, PL_ERR_FORMAT, "axis %d is out of range", (int)axis);
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     if (map_act(L, act, &p) < 0) return -1;
     p.axis = axis;
     int in[64];
@@ -1019,7 +1005,7 @@ static int op_pad(loader *L, const opctx *o, int v2)
     if (n % 2)
         return fb_bad(&L->r, PL_ERR_FORMAT, "paddings has %d values, expected rank x 2", n);
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     p.pad.rank = n / 2;
     for (int i = 0; i < n; i++)
         if (pads[i] < 0 || pads[i] > 65536)
@@ -1048,7 +1034,7 @@ static int op_transpose(loader *L, const opctx *o)
         int_const(L, op_in(L, o, 1), perm, PL_MAX_RANK, &n, "permutation") < 0)
         return -1;
     pl_node_params p;
-    params_init(&p);
+    pl_node_params_default(&p);
     p.transpose.rank = n;
     int seen = 0;
     for (int i = 0; i < n; i++) {
