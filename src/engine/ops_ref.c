@@ -185,7 +185,12 @@ static inline float binary_value(pl_op op, float a, float b)
         float a = pa[i], b = pb[i];                                            \
         y[i] = (expr);                                                         \
     }
-static int __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#if defined(__GNUC__) && !defined(__clang__)
+#define PL_VECTORISE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#else
+#define PL_VECTORISE /* clang vectorises such loops at -O2 by itself */
+#endif
+static int PL_VECTORISE
 binary_contiguous(pl_op op, pl_act act, float *y, const float *pa, const float *pb, int64_t run)
 {
     if (op == PL_OP_ADD && act == PL_ACT_RELU) {
