@@ -10,7 +10,8 @@
  * max |error| <= 1e-4 x the range of the golden values the caller names
  * (max - min; their largest magnitude when that range is 0, so a one-value
  * output still has a scale). PL_TEST_VERBOSE=1 prints every comparison.
- * golden_session / golden_run run a graph on a stored input. */
+ * golden_session / golden_run run a graph on a stored input;
+ * graph_count_op checks a reader's structure against MODELS.md. */
 #ifndef PL_TEST_GOLDEN_H
 #define PL_TEST_GOLDEN_H
 
@@ -145,6 +146,14 @@ static inline pl_status golden_run(pl_session *s, const float *x, int64_t n, pl_
 {
     memcpy(pl_session_input(s, 0), x, (size_t)n * sizeof(float));
     return pl_session_run(s, err);
+}
+
+/* How many nodes of g run op. */
+static inline int graph_count_op(const pl_graph *g, pl_op op)
+{
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++) n += g->nodes[i].op == op;
+    return n;
 }
 
 #endif

@@ -236,13 +236,6 @@ TEST(faceapi_golden_age_gender)
 }
 
 /* ---- structure: op counts against MODELS.md ---------------------------------------- */
-static int count_op(const pl_graph *g, pl_op op)
-{
-    int n = 0;
-    for (int i = 0; i < g->n_nodes; i++) n += g->nodes[i].op == op;
-    return n;
-}
-
 TEST(tfjs_structure_matches_models_md)
 {
     keep_graph(NULL);
@@ -251,27 +244,27 @@ TEST(tfjs_structure_matches_models_md)
     CHECK(g);
     keep_graph(g);
     /* §3: Conv2D 14 + DepthwiseConv2dNative 13, 3 _FusedMatMul, 1 Mean */
-    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 27);
-    CHECK_EQ_INT(count_op(g, PL_OP_FULLY_CONNECTED), 3);
-    CHECK_EQ_INT(count_op(g, PL_OP_REDUCE_MEAN), 1);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_CONV2D), 27);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_FULLY_CONNECTED), 3);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_REDUCE_MEAN), 1);
     CHECK_EQ_INT(g->n_outputs, 3);
     CHECK_STR(g->tensors[g->outputs[1]].name, "global_pooling/Mean");
     g = load_graph_model("human/blazeface.json", 0);
     CHECK(g);
     keep_graph(g);
     /* §1.3: 37 _FusedConv2D + 32 depthwise, 3 MaxPool, 2 channel Pads */
-    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 69);
-    CHECK_EQ_INT(count_op(g, PL_OP_MAX_POOL), 3);
-    CHECK_EQ_INT(count_op(g, PL_OP_PAD), 2);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_CONV2D), 69);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_MAX_POOL), 3);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_PAD), 2);
     CHECK_EQ_INT(g->n_outputs, 4);
     g = load_graph_model("human/gender-ssrnet-imdb.json", 0);
     CHECK(g);
     keep_graph(g);
     /* §4: 14 convs, 18 _FusedMatMul, 21 StridedSlice */
-    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 14);
-    CHECK_EQ_INT(count_op(g, PL_OP_FULLY_CONNECTED), 18);
-    CHECK_EQ_INT(count_op(g, PL_OP_SLICE), 21);
-    CHECK_EQ_INT(count_op(g, PL_OP_TANH), 10);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_CONV2D), 14);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_FULLY_CONNECTED), 18);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_SLICE), 21);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_TANH), 10);
     keep_graph(NULL);
 }
 
@@ -285,21 +278,21 @@ TEST(faceapi_structure_matches_models_md)
     CHECK_MSG(g, "%s", err.msg);
     keep_graph(g);
     /* §3: Conv2D 29, scale 29, ReLU 29, AvgPool 4 (shortcuts), MaxPool 1, Mean 1 */
-    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 29);
-    CHECK_EQ_INT(count_op(g, PL_OP_AFFINE), 29);
-    CHECK_EQ_INT(count_op(g, PL_OP_RELU), 29);
-    CHECK_EQ_INT(count_op(g, PL_OP_AVG_POOL), 4);
-    CHECK_EQ_INT(count_op(g, PL_OP_MAX_POOL), 1);
-    CHECK_EQ_INT(count_op(g, PL_OP_REDUCE_MEAN), 1);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_CONV2D), 29);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_AFFINE), 29);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_RELU), 29);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_AVG_POOL), 4);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_MAX_POOL), 1);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_REDUCE_MEAN), 1);
     /* 3 channel zero-pads + 2 odd-size row/column pads */
-    CHECK_EQ_INT(count_op(g, PL_OP_PAD), 5);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_PAD), 5);
     p = model_path("face-api/age_gender_model-weights_manifest.json");
     g = pl_faceapi_load(p, "age_gender", &err);
     CHECK_MSG(g, "%s", err.msg);
     keep_graph(g);
     /* 1 conv_in + 3 expansion + 13 separable (x2) = 30 convs; 2 FC heads */
-    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 30);
-    CHECK_EQ_INT(count_op(g, PL_OP_FULLY_CONNECTED), 2);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_CONV2D), 30);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_FULLY_CONNECTED), 2);
     CHECK_EQ_INT(g->n_outputs, 2);
     keep_graph(NULL);
 }

@@ -28,13 +28,6 @@ static uint8_t *model_bytes(const char *file, size_t *len, char *path, size_t ps
     return data;
 }
 
-static int count_op(const pl_graph *g, pl_op op)
-{
-    int n = 0;
-    for (int i = 0; i < g->n_nodes; i++) n += g->nodes[i].op == op;
-    return n;
-}
-
 #define NEED_MODEL(file, path)                                                 \
     do {                                                                       \
         if (!model_path(path, sizeof path, file))                              \
@@ -50,17 +43,17 @@ TEST(tflite_pnet_ops)
     NEED_MODEL("pnet.tflite", path);
     pl_graph *g = pl_tflite_load(path, &err);
     CHECK_MSG(g, "%s", err.msg);
-    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 5);
-    CHECK_EQ_INT(count_op(g, PL_OP_RELU), 6);
-    CHECK_EQ_INT(count_op(g, PL_OP_NEG), 6);
-    CHECK_EQ_INT(count_op(g, PL_OP_MUL), 3);
-    CHECK_EQ_INT(count_op(g, PL_OP_ADD), 3);
-    CHECK_EQ_INT(count_op(g, PL_OP_MAX_POOL), 1);
-    CHECK_EQ_INT(count_op(g, PL_OP_REDUCE_MAX), 1);
-    CHECK_EQ_INT(count_op(g, PL_OP_SUB), 1);
-    CHECK_EQ_INT(count_op(g, PL_OP_EXP), 1);
-    CHECK_EQ_INT(count_op(g, PL_OP_REDUCE_SUM), 1);
-    CHECK_EQ_INT(count_op(g, PL_OP_DIV), 1);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_CONV2D), 5);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_RELU), 6);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_NEG), 6);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_MUL), 3);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_ADD), 3);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_MAX_POOL), 1);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_REDUCE_MAX), 1);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_SUB), 1);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_EXP), 1);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_REDUCE_SUM), 1);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_DIV), 1);
     CHECK_EQ_INT(g->n_inputs, 1);
     CHECK_EQ_INT(g->n_outputs, 2);
     const pl_tensor *in = &g->tensors[g->inputs[0]];
@@ -78,22 +71,22 @@ TEST(tflite_rnet_onet_ops)
     NEED_MODEL("rnet.tflite", path);
     pl_graph *g = pl_tflite_load(path, &err);
     CHECK_MSG(g, "%s", err.msg);
-    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 3);
-    CHECK_EQ_INT(count_op(g, PL_OP_MAX_POOL), 2);
-    CHECK_EQ_INT(count_op(g, PL_OP_FULLY_CONNECTED), 3);
-    CHECK_EQ_INT(count_op(g, PL_OP_RELU), 8);
-    CHECK_EQ_INT(count_op(g, PL_OP_NEG), 8);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_CONV2D), 3);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_MAX_POOL), 2);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_FULLY_CONNECTED), 3);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_RELU), 8);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_NEG), 8);
     CHECK_EQ_INT(g->n_outputs, 2);
     pl_graph_free(g);
 
     NEED_MODEL("onet.tflite", path);
     g = pl_tflite_load(path, &err);
     CHECK_MSG(g, "%s", err.msg);
-    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 4);
-    CHECK_EQ_INT(count_op(g, PL_OP_MAX_POOL), 3);
-    CHECK_EQ_INT(count_op(g, PL_OP_FULLY_CONNECTED), 4);
-    CHECK_EQ_INT(count_op(g, PL_OP_RELU), 10);
-    CHECK_EQ_INT(count_op(g, PL_OP_ADD), 5);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_CONV2D), 4);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_MAX_POOL), 3);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_FULLY_CONNECTED), 4);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_RELU), 10);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_ADD), 5);
     CHECK_EQ_INT(g->n_outputs, 3);
     const pl_tensor *in = &g->tensors[g->inputs[0]];
     CHECK_EQ_INT(in->dims[1], 48);
@@ -108,10 +101,10 @@ TEST(tflite_mobilefacenet_ops)
     pl_graph *g = pl_tflite_load(path, &err);
     CHECK_MSG(g, "%s", err.msg);
     CHECK_EQ_INT(g->n_nodes, 230);
-    CHECK_EQ_INT(count_op(g, PL_OP_ADD), 45);
-    CHECK_EQ_INT(count_op(g, PL_OP_CONV2D), 35 + 17);
-    CHECK_EQ_INT(count_op(g, PL_OP_ABS), 33);
-    CHECK_EQ_INT(count_op(g, PL_OP_RESHAPE), 1);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_ADD), 45);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_CONV2D), 35 + 17);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_ABS), 33);
+    CHECK_EQ_INT(graph_count_op(g, PL_OP_RESHAPE), 1);
     int dw = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const pl_node *n = &g->nodes[i];
