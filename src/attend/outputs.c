@@ -154,22 +154,22 @@ static void face_label(const pl_take_result *r, const pl_take_face *f, char *buf
                  r->students[f->student].name, f->score);
 }
 
-static pl_status annotate_photo(const pl_take_result *r, int p, pl_font *font, const char *dir,
-                                pl_error *err)
+/* Boxes and labels drawn on the decoded photo (in place), saved as
+ * NNN-<name>.annotated.jpg. */
+static pl_status annotate_photo(const pl_take_result *r, int p, pl_image *photo, pl_font *font,
+                                const char *dir, pl_error *err)
 {
-    pl_image img = {0};
-    pl_status st = pl_image_load(r->photos[p].path, &img, err);
-    if (st != PL_OK) return st;
-    int thick = img.w > 1600 ? 4 : img.w > 800 ? 3 : 2;
+    pl_status st = PL_OK;
+    int thick = photo->w > 1600 ? 4 : photo->w > 800 ? 3 : 2;
     for (int i = 0; i < r->n_faces && st == PL_OK; i++) {
         const pl_take_face *f = &r->faces[i];
         if (f->photo != p) continue;
         int x = (int)f->x1, y = (int)f->y1, w = (int)(f->x2 - f->x1 + 1), h = (int)(f->y2 - f->y1 + 1);
         uint32_t color = decision_color(f->decision);
-        pl_image_draw_rect(&img, x, y, w, h, thick, color);
+        pl_image_draw_rect(photo, x, y, w, h, thick, color);
         char label[320];
         face_label(r, f, label, sizeof label);
-        st = pl_image_draw_label(&img, font, x, y, w, h, label, 0xffffff, color, err);
+        st = pl_image_draw_label(photo, font, x, y, w, h, label, 0xffffff, color, err);
     }
     char path[4096], name[1024];
     snprintf(name, sizeof name, "%03d-%.900s", p + 1, base_name(r->photos[p].path));
@@ -177,8 +177,7 @@ static pl_status annotate_photo(const pl_take_result *r, int p, pl_font *font, c
     if (dot) *dot = '\0';
     strncat(name, ".annotated.jpg", sizeof name - strlen(name) - 1);
     pl_path_join(path, sizeof path, dir, name);
-    if (st == PL_OK) st = pl_image_save_jpeg(path, &img, 90, err);
-    pl_image_free(&img);
+    if (st == PL_OK) st = pl_image_save_jpeg(path, photo, 90, err);
     return st;
 }
 
@@ -241,37 +240,17 @@ static pl_status sheet_row(pl_app *app, const pl_take_result *r, const pl_take_f
     return st;
 }
 
-static pl_status contact_sheet(pl_app *app, const pl_take_result *r, pl_font *font, pl_font *small,
-                               const char *dir, pl_error *err)
+/* An empty contact sheet with room for every face and a title. */
+static pl_status sheet_new(const pl_take_result *r, pl_font *font, pl_image *sheet, pl_error *err)
 {
     int rows = r->n_faces > 0 ? r->n_faces : 1;
-    int width = 2 * THUMB + 560, row_h = THUMB + 10;
-    pl_image sheet = {0};
-    pl_status st = pl_image_new(width, 50 + rows * row_h, 3, &sheet, err);
+    pl_status st = pl_image_new(2 * THUMB + 560, 50 + rows * (THUMB + 10), 3, sheet, err);
     if (st != PL_OK) return st;
-    pl_image_fill_rect(&sheet, 0, 0, sheet.w, sheet.h, 0xffffff);
+    pl_image_fill_rect(sheet, 0, 0, sheet->w, sheet->h, 0xffffff);
     char title[256];
     snprintf(title, sizeof title, "%d present, %d to review, %d absent, %d unknown faces (%s)", r->present,
              r->review, r->absent, r->unknown, r->model);
-    st = pl_image_draw_text(&sheet, font, 10, 10, title, 0x000000, err);
-    /* Faces in photo order; the photo is decoded once for its faces. */
-    int y = 50;
-    for (int p = 0; p < r->n_photos && st == PL_OK; p++) {
-        if (!r->photos[p].ok || r->photos[p].n_faces == 0) continue;
-        pl_image photo = {0};
-        st = pl_image_load(r->photos[p].path, &photo, err);
-        for (int i = 0; i < r->n_faces && st == PL_OK; i++) {
-            if (r->faces[i].photo != p) continue;
-            st = sheet_row(app, r, &r->faces[i], &photo, &sheet, y, font, small, err);
-            y += row_h;
-        }
-        pl_image_free(&photo);
-    }
-    char path[4096];
-    pl_path_join(path, sizeof path, dir, "contact-sheet.jpg");
-    if (st == PL_OK) st = pl_image_save_jpeg(path, &sheet, 88, err);
-    pl_image_free(&sheet);
-    return st;
+    return pl_image_draw_text(sheet, font, 10, 10, title, 0x000000, err);
 }
 
 pl_status pl_take_write_outputs(pl_app *app, const pl_take_result *r, const char *dir, pl_error *err)
@@ -281,9 +260,27 @@ pl_status pl_take_write_outputs(pl_app *app, const pl_take_result *r, const char
     pl_font *font = NULL, *small = NULL;
     st = pl_font_open(NULL, 22, &font, err);
     if (st == PL_OK) st = pl_font_open(NULL, 16, &small, err);
-    for (int p = 0; p < r->n_photos && st == PL_OK; p++)
-        if (r->photos[p].ok) st = annotate_photo(r, p, font, dir, err);
-    if (st == PL_OK) st = contact_sheet(app, r, font, small, dir, err);
+    pl_image sheet = {0};
+    if (st == PL_OK) st = sheet_new(r, font, &sheet, err);
+    /* Each photo is decoded once: its faces go on the contact sheet from
+     * the clean pixels, then the boxes are drawn on it and it is saved. */
+    int y = 50;
+    for (int p = 0; p < r->n_photos && st == PL_OK; p++) {
+        if (!r->photos[p].ok) continue;
+        pl_image photo = {0};
+        st = pl_image_load(r->photos[p].path, &photo, err);
+        for (int i = 0; i < r->n_faces && st == PL_OK; i++) {
+            if (r->faces[i].photo != p) continue;
+            st = sheet_row(app, r, &r->faces[i], &photo, &sheet, y, font, small, err);
+            y += THUMB + 10;
+        }
+        if (st == PL_OK) st = annotate_photo(r, p, &photo, font, dir, err);
+        pl_image_free(&photo);
+    }
+    char path[4096];
+    pl_path_join(path, sizeof path, dir, "contact-sheet.jpg");
+    if (st == PL_OK) st = pl_image_save_jpeg(path, &sheet, 88, err);
+    pl_image_free(&sheet);
     char csv[4096];
     pl_path_join(csv, sizeof csv, dir, "attendance.csv");
     if (st == PL_OK) st = write_csv(r, csv, err);
