@@ -14,6 +14,7 @@
 #include "face/embedder.h"
 #include "face/mtcnn.h"
 #include "face/quality.h"
+#include "match/match.h"
 #include "pasalista.h"
 #include "store/store.h"
 
@@ -50,5 +51,9 @@ void pl_name_from_filename(const char *file, char *out, size_t size);
  * to the students of one class); the gallery stays the caller's. */
 pl_status pl_take_gallery(pl_app *app, const pl_gallery *g, const char *const *photos,
                           int n_photos, pl_take_result *out, pl_error *err);
+
+/* The decision thresholds in use: a value stored by `pasalista calibrate`
+ * wins over the model's built-in default; review never exceeds accept. */
+void pl_app_thresholds(pl_app *app, pl_match_thresholds *th);
 
 #endif

@@ -85,17 +85,13 @@ pl_status pl_identify(pl_app *app, const char *dir, pl_progress_fn progress, voi
     float *vec = malloc((size_t)pl_embedder_dim(app->embedder) * sizeof *vec);
     out->items = calloc((size_t)n, sizeof *out->items);
     if (st == PL_OK && (!vec || !out->items)) st = pl_fail(err, PL_ERR_NOMEM, "out of memory");
-    const pl_embedder_spec *spec = pl_embedder_spec_of(app->embedder);
-    char key[192];
-    snprintf(key, sizeof key, "threshold.accept.%s", app->model);
-    float accept = (float)pl_store_setting_double(app->store, key, spec->accept);
-    snprintf(key, sizeof key, "threshold.review.%s", app->model);
-    float review = (float)pl_store_setting_double(app->store, key, spec->review);
+    pl_match_thresholds th;
+    pl_app_thresholds(app, &th);
     for (int i = 0; i < n && st == PL_OK; i++) {
         if (!photos[i].path[0]) continue; /* an empty student folder */
         if (progress) progress(ctx, i, n, photos[i].path);
         pl_identify_item *it = &out->items[out->n_items++];
-        identify_one(app, &g, &photos[i], has_truth, accept, review, it, vec);
+        identify_one(app, &g, &photos[i], has_truth, th.accept, th.review_low, it, vec);
         if (!it->ok) out->unreadable++;
         else if (has_truth) {
             out->with_truth++;

@@ -33,16 +33,11 @@ const char *pl_decision_name(pl_decision d)
     return "?";
 }
 
-/* Thresholds: a calibrated value stored by `pasalista calibrate` wins over
- * the model's built-in default. */
-static void thresholds(pl_app *app, pl_match_thresholds *th)
+void pl_app_thresholds(pl_app *app, pl_match_thresholds *th)
 {
     const pl_embedder_spec *spec = pl_embedder_spec_of(app->embedder);
-    char key[192];
-    snprintf(key, sizeof key, "threshold.accept.%s", app->model);
-    th->accept = (float)pl_store_setting_double(app->store, key, spec->accept);
-    snprintf(key, sizeof key, "threshold.review.%s", app->model);
-    th->review_low = (float)pl_store_setting_double(app->store, key, spec->review);
+    pl_store_thresholds_get(app->store, app->model, &th->accept, &th->review_low, spec->accept,
+                            spec->review);
     if (th->review_low > th->accept) th->review_low = th->accept;
 }
 
@@ -191,7 +186,7 @@ pl_status pl_take_gallery(pl_app *app, const pl_gallery *gallery, const char *co
 {
     const pl_gallery g = *gallery;
     pl_match_thresholds th;
-    thresholds(app, &th);
+    pl_app_thresholds(app, &th);
     pl_status st = init_result(app, &g, &th, n_photos, out, err);
     face_list faces = {0};
     for (int p = 0; p < n_photos && st == PL_OK; p++) {
