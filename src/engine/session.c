@@ -11,8 +11,10 @@
  */
 #include "engine/session.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/kernels.h"
@@ -34,6 +36,15 @@ typedef struct node_state {
     float *slope;            /* owned: a shared PReLU alpha, one per channel */
 } node_state;
 
+/* PL_PROFILE=1 in the environment: time spent per node, printed to stderr
+ * when the session is freed (kept across re-plans: a node keeps its index). */
+typedef struct node_profile {
+    double ms;
+    long runs;
+    char kernel[24];
+    int64_t dims[4];
+} node_profile;
+
 struct pl_session {
     pl_graph *g;
     pl_threadpool *pool;
@@ -45,6 +56,7 @@ struct pl_session {
     size_t arena_cap;        /* what is allocated (>= arena_bytes)          */
     float **tdata;           /* per tensor: its data for this plan          */
     node_state *ns;          /* per node                                    */
+    node_profile *prof;      /* per node, or NULL when not profiling        */
 };
 
 /* ---- lifetime and placement ------------------------------------------------ */
@@ -310,6 +322,8 @@ pl_session *pl_session_new(pl_graph *g, int n_threads, pl_error *err)
     }
     s->tdata = calloc((size_t)g->n_tensors + 1, sizeof *s->tdata);
     s->pool = pl_threadpool_new(n_threads);
+    const char *prof = getenv("PL_PROFILE");
+    if (prof && *prof && strcmp(prof, "0")) s->prof = calloc((size_t)g->n_nodes + 1, sizeof *s->prof);
     if (!s->tdata || !s->pool) {
         pl_session_free(s);
         pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", g->source);
@@ -318,9 +332,35 @@ pl_session *pl_session_new(pl_graph *g, int n_threads, pl_error *err)
     return s;
 }
 
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static void print_profile(const pl_session *s)
+{
+    double total = 0;
+    for (int i = 0; i < s->g->n_nodes; i++) total += s->prof[i].ms;
+    fprintf(stderr, "profile of %s (PL_PROFILE): node, op, kernel, last output shape, runs, ms in all, share\n",
+            s->g->source);
+    for (int i = 0; i < s->g->n_nodes; i++) {
+        const node_profile *p = &s->prof[i];
+        if (!p->runs) continue;
+        fprintf(stderr, "%4d %-18s %-20s %5lld %5lld %5lld %5lld %7ld %9.2f %5.1f%%\n", i,
+                pl_op_name(s->g->nodes[i].op), p->kernel, (long long)p->dims[0], (long long)p->dims[1],
+                (long long)p->dims[2], (long long)p->dims[3], p->runs, p->ms,
+                total > 0 ? 100 * p->ms / total : 0);
+    }
+    fprintf(stderr, "     total %.2f ms\n", total);
+}
+
 void pl_session_free(pl_session *s)
 {
     if (!s) return;
+    if (s->prof) print_profile(s);
+    free(s->prof);
     free_node_state(s);
     pl_threadpool_free(s->pool);
     free(s->arena);
@@ -398,6 +438,20 @@ static void task_fc_plan(void *c, int t0, int t1)
     pl_fc_plan_run(x->ns->fc_plan, x->ns->n_tasks, x->ns->in[0], x->ns->out, t0, t1);
 }
 
+static void note_profile(pl_session *s, int i, double ms)
+{
+    node_profile *p = &s->prof[i];
+    const node_state *ns = &s->ns[i];
+    const pl_tensor *out = &s->g->tensors[s->g->nodes[i].outputs[0]];
+    p->ms += ms;
+    p->runs++;
+    snprintf(p->kernel, sizeof p->kernel, "%s",
+             ns->conv_plan ? pl_conv_plan_name(ns->conv_plan)
+             : ns->fc_plan ? pl_fc_plan_name(ns->fc_plan)
+             : ns->pool_fast ? "simd-pool" : "reference");
+    for (int d = 0; d < 4; d++) p->dims[d] = d < out->rank ? out->dims[d] : 0;
+}
+
 pl_status pl_session_run(pl_session *s, pl_error *err)
 {
     if (!s->planned) {
@@ -415,7 +469,9 @@ pl_status pl_session_run(pl_session *s, pl_error *err)
         if (fast && ns->conv_plan) fn = task_conv_plan;
         else if (fast && ns->fc_plan) fn = task_fc_plan;
         else if (fast && ns->pool_fast) fn = task_pool, tasks = ns->pool.out_h; /* rows of all items */
+        double t0 = s->prof ? now_ms() : 0;
         pl_threadpool_run(s->pool, tasks, fn, &c);
+        if (s->prof) note_profile(s, i, now_ms() - t0);
     }
     pl_fpu_fast_end(fpu);
     return PL_OK;
