@@ -269,11 +269,12 @@ static pl_status pnet_level(pl_mtcnn *m, const pl_image *lvl, float scale,
     return PL_OK;
 }
 
-/* The pyramid: every level shrunk from the photo itself, all levels made
- * at once so the threads share them (each is independent of the others). */
+/* The pyramid: every level shrunk from the photo itself. Each thread makes
+ * every n-th level in one pass over the photo's rows (pl_image_shrink_many). */
 typedef struct pyramid {
     const pl_image *img;
-    const float *scales;
+    int n_levels, n_groups;
+    const int *w, *h;
     pl_image *lvl;
     pl_status *st;
     pl_error *errs;
@@ -282,9 +283,16 @@ typedef struct pyramid {
 static void pyramid_task(void *c, int t0, int t1)
 {
     pyramid *p = c;
-    for (int i = t0; i < t1; i++) {
-        int lw = (int)ceilf(p->img->w * p->scales[i]), lh = (int)ceilf(p->img->h * p->scales[i]);
-        p->st[i] = pl_image_resize(p->img, lw, lh, PL_RESIZE_AREA, &p->lvl[i], &p->errs[i]);
+    for (int g = t0; g < t1; g++) {
+        int w[64], h[64], idx[64], n = 0;
+        pl_image made[64];
+        for (int i = g; i < p->n_levels; i += p->n_groups, n++) {
+            idx[n] = i;
+            w[n] = p->w[i];
+            h[n] = p->h[i];
+        }
+        p->st[g] = pl_image_shrink_many(p->img, n, w, h, made, &p->errs[g]);
+        for (int k = 0; k < n; k++) p->lvl[idx[k]] = made[k];
     }
 }
 
@@ -303,16 +311,23 @@ static pl_status stage_pnet(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_opt
         n_levels++;
     pl_image lvl[64];
     pl_status lst[64];
+    int lw[64], lh[64];
     memset(lvl, 0, sizeof lvl);
-    pl_error *lerr = calloc((size_t)n_levels + 1, sizeof *lerr); /* 1 KiB each: not on the stack */
+    for (int i = 0; i < n_levels; i++) {
+        lw[i] = (int)ceilf(img->w * scales[i]);
+        lh[i] = (int)ceilf(img->h * scales[i]);
+    }
+    int n_groups = pl_threadpool_size(m->pool);
+    if (n_groups > n_levels) n_groups = n_levels;
+    pl_error *lerr = calloc((size_t)n_groups + 1, sizeof *lerr); /* 1 KiB each: not on the stack */
     if (!lerr) return pl_fail(err, PL_ERR_NOMEM, "mtcnn: out of memory");
-    pyramid py = {img, scales, lvl, lst, lerr};
-    pl_threadpool_run(m->pool, n_levels, pyramid_task, &py);
+    pyramid py = {img, n_levels, n_groups, lw, lh, lvl, lst, lerr};
+    pl_threadpool_run(m->pool, n_groups, pyramid_task, &py);
     pl_status st = PL_OK;
-    for (int i = 0; i < n_levels && st == PL_OK; i++)
-        if (lst[i] != PL_OK) {
-            if (err) *err = lerr[i];
-            st = lst[i];
+    for (int g = 0; g < n_groups && st == PL_OK; g++)
+        if (lst[g] != PL_OK) {
+            if (err) *err = lerr[g];
+            st = lst[g];
         }
     free(lerr);
     for (int i = 0; i < n_levels && st == PL_OK; i++) {

@@ -246,6 +246,151 @@ static pl_status resize_area(const pl_image *src, int w, int h, pl_image *out, p
     return ok ? PL_OK : pl_fail(err, PL_ERR_NOMEM, "resize: out of memory");
 }
 
+/* ---- several area reductions in one pass ----------------------------------- */
+
+/* One level of pl_image_shrink_many: the weights of resize_area and two
+ * accumulator rows, because a source row on the boundary between two
+ * output rows contributes to both. */
+typedef struct shrink_level {
+    int w, h;
+    span *sx, *sy;
+    float *wx, *wy;
+    float *hs;         /* the current source row, reduced horizontally */
+    float *acc[2];     /* output rows y and y + 1                       */
+    int y;             /* the next output row to finish                 */
+    size_t wy_at;      /* where row y's weights start in wy             */
+    pl_image *out;
+} shrink_level;
+
+/* area_row on a row already converted to floats, four per pixel (RGB and a
+ * zero): per lane the same multiply then add, in the same order, on the
+ * same values, so the same bits as area_row on the bytes. */
+static void area_row_rgbx(const float *row, int ow, const span *sx, const float *wx, float *h)
+{
+    const float *w = wx;
+    for (int x = 0; x < ow; x++) {
+        const float *p = row + (size_t)sx[x].first * 4;
+#ifdef __SSE2__
+        __m128 acc = _mm_setzero_ps();
+        for (int j = 0; j < sx[x].n; j++, p += 4)
+            acc = _mm_add_ps(acc, _mm_mul_ps(_mm_set1_ps(w[j]), _mm_load_ps(p)));
+        float t[4];
+        _mm_storeu_ps(t, acc);
+        h[x * 3] = t[0];
+        h[x * 3 + 1] = t[1];
+        h[x * 3 + 2] = t[2];
+#else
+        float r = 0, g = 0, b = 0;
+        for (int j = 0; j < sx[x].n; j++, p += 4) {
+            r += w[j] * p[0];
+            g += w[j] * p[1];
+            b += w[j] * p[2];
+        }
+        h[x * 3] = r;
+        h[x * 3 + 1] = g;
+        h[x * 3 + 2] = b;
+#endif
+        w += sx[x].n;
+    }
+}
+
+static void shrink_level_free(shrink_level *l)
+{
+    free(l->sx);
+    free(l->sy);
+    free(l->wx);
+    free(l->wy);
+    free(l->hs);
+    free(l->acc[0]);
+    free(l->acc[1]);
+}
+
+static int shrink_level_init(shrink_level *l, const pl_image *src, int w, int h, pl_image *out)
+{
+    memset(l, 0, sizeof *l);
+    l->w = w;
+    l->h = h;
+    l->out = out;
+    size_t n = (size_t)w * 3;
+    l->sx = malloc(sizeof *l->sx * w);
+    l->sy = malloc(sizeof *l->sy * h);
+    l->hs = malloc(sizeof(float) * n);
+    l->acc[0] = calloc(n, sizeof(float));
+    l->acc[1] = calloc(n, sizeof(float));
+    return l->sx && l->sy && l->hs && l->acc[0] && l->acc[1] &&
+           area_weights(src->w, w, l->sx, &l->wx) && area_weights(src->h, h, l->sy, &l->wy);
+}
+
+/* Source row r, converted, into every output row of the level it covers
+ * (the spans of a shrink overlap by at most one row, so at most two). Each
+ * output row sums its source rows in increasing order starting from zero,
+ * as resize_area does; it is finished after its last one. */
+static void shrink_level_add_row(shrink_level *l, const float *rgbx, int r)
+{
+    int reduced = 0;
+    size_t n = (size_t)l->w * 3;
+    for (int k = 0; k < 2 && l->y + k < l->h; k++) {
+        const span *sp = &l->sy[l->y + k];
+        if (r < sp->first || r >= sp->first + sp->n) continue;
+        if (!reduced) area_row_rgbx(rgbx, l->w, l->sx, l->wx, l->hs);
+        reduced = 1;
+        size_t at = l->wy_at + (k ? (size_t)l->sy[l->y].n : 0);
+        float wj = l->wy[at + (size_t)(r - sp->first)];
+        float *acc = l->acc[k];
+        for (size_t i = 0; i < n; i++) acc[i] += wj * l->hs[i];
+    }
+    if (l->y < l->h && r == l->sy[l->y].first + l->sy[l->y].n - 1) {
+        uint8_t *d = l->out->px + (size_t)l->y * n;
+        for (size_t i = 0; i < n; i++) d[i] = clamp_u8(l->acc[0][i]);
+        float *done = l->acc[0];
+        l->acc[0] = l->acc[1];
+        l->acc[1] = done;
+        memset(done, 0, sizeof(float) * n);
+        l->wy_at += (size_t)l->sy[l->y].n;
+        l->y++;
+    }
+}
+
+pl_status pl_image_shrink_many(const pl_image *src, int n, const int *w, const int *h,
+                               pl_image *out, pl_error *err)
+{
+    for (int i = 0; i < n; i++) memset(&out[i], 0, sizeof out[i]);
+    NEED_VALID(src, "shrink");
+    shrink_level *lv = calloc((size_t)n + 1, sizeof *lv);
+    float *rgbx = NULL;
+    if (!lv || posix_memalign((void **)&rgbx, 16, sizeof(float) * 4 * (size_t)src->w) != 0) {
+        free(lv);
+        return pl_fail(err, PL_ERR_NOMEM, "shrink: out of memory");
+    }
+    pl_status st = PL_OK;
+    int n_stream = 0; /* levels made here, in lv[0..n_stream) */
+    for (int i = 0; i < n && st == PL_OK; i++) {
+        if (src->c != 3 || w[i] <= 0 || h[i] <= 0 || w[i] > src->w || h[i] > src->h) {
+            st = pl_image_resize(src, w[i], h[i], PL_RESIZE_AREA, &out[i], err);
+            continue;
+        }
+        st = pl_img_alloc(&out[i], w[i], h[i], 3, "shrink", err);
+        if (st == PL_OK && !shrink_level_init(&lv[n_stream++], src, w[i], h[i], &out[i]))
+            st = pl_fail(err, PL_ERR_NOMEM, "shrink: out of memory");
+    }
+    for (int r = 0; st == PL_OK && n_stream && r < src->h; r++) {
+        const uint8_t *p = src->px + (size_t)r * src->w * 3;
+        for (int x = 0; x < src->w; x++) {
+            rgbx[x * 4] = p[x * 3];
+            rgbx[x * 4 + 1] = p[x * 3 + 1];
+            rgbx[x * 4 + 2] = p[x * 3 + 2];
+            rgbx[x * 4 + 3] = 0;
+        }
+        for (int i = 0; i < n_stream; i++) shrink_level_add_row(&lv[i], rgbx, r);
+    }
+    for (int i = 0; i < n_stream; i++) shrink_level_free(&lv[i]);
+    free(lv);
+    free(rgbx);
+    if (st != PL_OK)
+        for (int i = 0; i < n; i++) pl_image_free(&out[i]);
+    return st;
+}
+
 pl_status pl_image_resize(const pl_image *src, int w, int h, pl_resize_mode mode, pl_image *out,
                           pl_error *err)
 {

@@ -152,6 +152,13 @@ typedef enum pl_resize_mode {
 } pl_resize_mode;
 pl_status pl_image_resize(const pl_image *src, int w, int h, pl_resize_mode mode,
                           pl_image *out, pl_error *err);
+/* n area-filtered reductions of one image (an image pyramid): out[i] is
+ * w[i]×h[i] and has exactly the pixels pl_image_resize(..., PL_RESIZE_AREA)
+ * would give it, but every source row is read and converted once for all
+ * of them. A size that does not shrink both axes is made by
+ * pl_image_resize. On error every out[i] is freed. */
+pl_status pl_image_shrink_many(const pl_image *src, int n, const int *w, const int *h,
+                               pl_image *out, pl_error *err);
 
 /* Affine warp with bilinear sampling. m maps DESTINATION to SOURCE:
  *     src_x = m[0]*x + m[1]*y + m[2],  src_y = m[3]*x + m[4]*y + m[5]
