@@ -49,11 +49,13 @@ static void ref_sample(const pl_image *img, const float m[6], const pl_input_spe
         }
 }
 
-TEST(axis_aligned_crops_match_the_plain_loop_bit_for_bit)
+/* RGB and RGBA (the fast paths read 4 bytes per pixel), boxes inside,
+ * across every border (incl. the last row) and larger than the image. */
+static void check_crops(int channels)
 {
     pl_image img = {0};
     pl_error err = {0};
-    CHECK(pl_image_new(97, 61, 3, &img, &err) == PL_OK);
+    CHECK(pl_image_new(97, 61, channels, &img, &err) == PL_OK);
     unsigned s = 7;
     for (size_t i = 0; i < (size_t)img.w * img.h * 3; i++) {
         s = s * 1664525u + 1013904223u;
@@ -61,7 +63,7 @@ TEST(axis_aligned_crops_match_the_plain_loop_bit_for_bit)
     }
     float *a = malloc(sizeof(float) * 48 * 48 * 3), *b = malloc(sizeof(float) * 48 * 48 * 3);
     int bad = 0;
-    for (int it = 0; it < 60; it++) {
+    for (int it = 0; it < 120; it++) {
         int size = it % 2 ? 24 : 48;
         /* boxes inside, across every border, and larger than the image */
         float x1 = (float)(it * 7 % 120) - 30.25f, y1 = (float)(it * 11 % 80) - 20.5f;
@@ -83,6 +85,9 @@ TEST(axis_aligned_crops_match_the_plain_loop_bit_for_bit)
     free(b);
     pl_image_free(&img);
 }
+
+TEST(axis_aligned_crops_match_the_plain_loop_bit_for_bit) { check_crops(3); }
+TEST(axis_aligned_crops_of_rgba_match_bit_for_bit) { check_crops(4); }
 
 /* ---- arena --------------------------------------------------------------- */
 
