@@ -64,6 +64,15 @@ void pl_conv_plan_run(const pl_conv_plan *p, const float *x, float *y,
  * "reference" for NULL. Plans need no scratch memory: run() keeps its
  * working set in registers and on the stack. */
 const char *pl_conv_plan_name(const pl_conv_plan *p);
+/* Output rows [row_begin, row_end) of one batch item: x and y point at
+ * that item's input and output images. Only the input rows those output
+ * rows read are touched and only those output rows are written, so a
+ * fused consumer (session.c) may pass bases whose other rows do not exist:
+ * a few rows of the layer's output kept in a small buffer. */
+void pl_conv_plan_run_item(const pl_conv_plan *p, const float *x, float *y,
+                           int row_begin, int row_end);
+/* The layer's shape as planned. */
+const pl_conv_shape *pl_conv_plan_shape(const pl_conv_plan *p);
 
 typedef struct pl_fc_plan pl_fc_plan;
 pl_fc_plan *pl_fc_plan_new(int n, int k, const float *w, const float *bias,

@@ -192,6 +192,21 @@ void pl_conv_plan_run(const pl_conv_plan *p, const float *x, float *y,
     p->run(p, x, y, row_begin, row_end);
 }
 
+void pl_conv_plan_run_item(const pl_conv_plan *p, const float *x, float *y,
+                           int row_begin, int row_end)
+{
+    if (row_begin < 0) row_begin = 0;
+    if (row_end > p->s.out_h) row_end = p->s.out_h;
+    if (row_begin >= row_end) return;
+    /* The kernels loop over s.n items: a copy of the plan that sees one.
+     * (A shallow copy: the packed weights are shared, read-only.) */
+    pl_conv_plan one = *p;
+    one.s.n = 1;
+    p->run(&one, x, y, row_begin, row_end);
+}
+
+const pl_conv_shape *pl_conv_plan_shape(const pl_conv_plan *p) { return &p->s; }
+
 const char *pl_conv_plan_name(const pl_conv_plan *p) { return p ? p->name : "reference"; }
 
 /* ---- fully connected ----------------------------------------------------- */

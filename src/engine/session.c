@@ -8,9 +8,22 @@
  *      [first_use, last_use] (node indices) do not overlap, or one is a
  *      RESHAPE/IDENTITY view of the other (then they are the same bytes);
  *   3. pl_session_run allocates nothing.
+ *
+ * Fusion (fast kernels only): a convolution whose output feeds nothing but
+ * the node right after it, a pooling (MTCNN's conv -> max-pool pairs), or
+ * the few 1x1 convolutions right after it (PNet's two heads), runs as one
+ * step: each task computes the few rows of the convolution its consumers'
+ * rows need into a small per-thread buffer (L1/L2 resident) and runs the
+ * consumers on them, so the convolution's output (up to 15 MB for a PNet
+ * strip) never goes to memory. Every value is computed by the same kernel
+ * in the same order as unfused, so the results are bit-identical. The
+ * convolution's output tensor keeps its arena slot (the reference path
+ * and keep_all use it) but is not written in a fused run.
  */
 #include "engine/session.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +35,20 @@
 #include "engine/threadpool.h"
 
 #define ARENA_ALIGN 64
+/* Bytes of convolution output a fused task keeps at a time (see fusion):
+ * small enough to stay in L2 next to the input rows it is computed from. */
+#define FUSE_SCRATCH_BYTES (64 * 1024)
+
+/* A convolution run together with the nodes right after it (see above). */
+typedef struct fusion {
+    int n_cons;              /* consumers: nodes producer+1 .. producer+n_cons */
+    int is_pool;             /* one pooling consumer; else 1x1 convolutions  */
+    int rows;                /* the rows bands cut: pool output rows, or the
+                                convolution's own (a 1x1 maps row to row)     */
+    int band;                /* of those rows per task                       */
+    int bands;               /* per batch item                               */
+    size_t row_floats;       /* one row of the convolution's output          */
+} fusion;
 
 typedef struct node_state {
     const float **in;        /* data of each input (NULL = absent)          */
@@ -34,6 +61,8 @@ typedef struct node_state {
     pl_pool_shape pool;
     pl_epilogue ep;
     float *slope;            /* owned: a shared PReLU alpha, one per channel */
+    fusion fu;               /* fu.n_cons > 0: runs its consumers (fast mode) */
+    int fused;               /* computed by an earlier node's fusion (fast)  */
 } node_state;
 
 /* PL_PROFILE=1 in the environment: time spent per node, printed to stderr
@@ -57,6 +86,13 @@ struct pl_session {
     float **tdata;           /* per tensor: its data for this plan          */
     node_state *ns;          /* per node                                    */
     node_profile *prof;      /* per node, or NULL when not profiling        */
+    int *fusable;            /* per node: consumers it may run (0: none)    */
+    /* Fused tasks' buffers: one slot per thread of the pool (no more tasks
+     * run at once), claimed through slot_busy. */
+    float *scratch;
+    size_t slot_floats, scratch_cap;
+    int n_slots;
+    _Atomic int *slot_busy;
 };
 
 /* ---- lifetime and placement ------------------------------------------------ */
@@ -151,6 +187,14 @@ static pl_status plan_memory(pl_session *s, pl_error *err)
         int r = root[g->outputs[i]];
         if (slot_of[r] >= 0) sl[slot_of[r]].last = g->n_nodes;
     }
+    /* A fused run writes its consumers' outputs at the convolution's step,
+     * while the convolution's input is still being read: they come alive
+     * there. */
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = i + 1; j <= i + s->fusable[i]; j++) {
+            int r = root[g->nodes[j].outputs[0]];
+            if (slot_of[r] >= 0 && sl[slot_of[r]].first > i) sl[slot_of[r]].first = i;
+        }
     for (int i = 0; i < g->n_inputs; i++) sl[slot_of[g->inputs[i]]].last = g->n_nodes;
     for (int i = 0; i < n; i++) {
         sl[i].size = round_up(sizeof(float) * (size_t)pl_tensor_numel(&g->tensors[sl[i].tensor]),
@@ -194,6 +238,60 @@ static pl_status plan_memory(pl_session *s, pl_error *err)
     free(sl);
     free(slot_of);
     return st;
+}
+
+/* ---- fusion ----------------------------------------------------------------- */
+
+static int is_graph_output(const pl_graph *g, int t)
+{
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] == t) return 1;
+    return 0;
+}
+
+/* How many node inputs read tensor t (views of t count: they read it). */
+static int n_uses(const pl_graph *g, int t)
+{
+    int uses = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) uses += g->nodes[i].inputs[k] == t;
+    return uses;
+}
+
+/* A 1x1, stride-1, unpadded convolution of t with constant weights: its
+ * output row r needs row r of t and nothing else. */
+static int is_row_local_1x1(const pl_graph *g, const pl_node *n, int t)
+{
+    if (n->op != PL_OP_CONV2D || n->inputs[0] != t) return 0;
+    pl_conv_shape cs;
+    pl_op_conv_shape(g, n, &cs);
+    if (cs.kh != 1 || cs.kw != 1 || cs.stride_h != 1 || cs.stride_w != 1 || cs.pad_top ||
+        cs.pad_left || cs.in_h != cs.out_h || cs.in_w != cs.out_w)
+        return 0;
+    for (int k = 1; k < n->n_inputs; k++)
+        if (n->inputs[k] >= 0 && (n->inputs[k] == t || !g->tensors[n->inputs[k]].is_const))
+            return 0;
+    return 1;
+}
+
+/* The nodes right after node i that may run fused with it (0: none): its
+ * output must feed them alone and be no graph output. Decided from the
+ * graph and shapes; prepare_fusions then needs fast plans for all. */
+static int fusable_consumers(const pl_session *s, int i)
+{
+    const pl_graph *g = s->g;
+    const pl_node *n = &g->nodes[i];
+    if (s->keep_all || n->op != PL_OP_CONV2D || i + 1 >= g->n_nodes) return 0;
+    int t = n->outputs[0];
+    if (is_graph_output(g, t)) return 0;
+    int uses = n_uses(g, t);
+    const pl_node *c = &g->nodes[i + 1];
+    if ((c->op == PL_OP_MAX_POOL || c->op == PL_OP_AVG_POOL) && c->inputs[0] == t && uses == 1 &&
+        !c->params.pool.global && c->params.act != PL_ACT_PRELU)
+        return 1;
+    int k = 0;
+    while (i + 1 + k < g->n_nodes && is_row_local_1x1(g, &g->nodes[i + 1 + k], t)) k++;
+    return k > 0 && k == uses ? k : 0;
 }
 
 /* ---- per-node state ------------------------------------------------------- */
@@ -286,13 +384,82 @@ static pl_status prepare_nodes(pl_session *s, pl_error *err)
     return PL_OK;
 }
 
+/* Convolution rows [*r0, *r1) that rows [o0, o1) of fusion f's consumers
+ * read. */
+static void fused_rows_needed(const fusion *f, const pl_pool_shape *pool, int conv_h, int o0,
+                              int o1, int *r0, int *r1)
+{
+    if (!f->is_pool) {
+        *r0 = o0;
+        *r1 = o1;
+        return;
+    }
+    int a = o0 * pool->stride_h - pool->pad_top, b = (o1 - 1) * pool->stride_h - pool->pad_top + pool->kh;
+    *r0 = a < 0 ? 0 : a;
+    *r1 = b > conv_h ? conv_h : b;
+    if (*r1 < *r0) *r1 = *r0;
+}
+
+/* Turns on the fusions whose nodes all got fast plans, sizes their bands
+ * and allocates the per-thread buffers (grow only, like the arena). */
+static pl_status prepare_fusions(pl_session *s, pl_error *err)
+{
+    const pl_graph *g = s->g;
+    size_t need = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        int k = s->fusable[i];
+        node_state *ns = &s->ns[i];
+        /* A node run by an earlier fusion cannot run one of its own (a
+         * chain of 1x1 convolutions: each feeds only the next). */
+        if (!k || !ns->conv_plan || ns->fused) continue;
+        int is_pool = g->nodes[i + 1].op != PL_OP_CONV2D, ok = 1;
+        for (int j = i + 1; j <= i + k; j++) ok &= is_pool ? s->ns[j].pool_fast : !!s->ns[j].conv_plan;
+        if (!ok) continue;
+        const pl_conv_shape *cs = pl_conv_plan_shape(ns->conv_plan);
+        fusion *f = &ns->fu;
+        f->is_pool = is_pool;
+        f->row_floats = (size_t)cs->out_w * cs->out_c;
+        int fit = (int)(FUSE_SCRATCH_BYTES / (f->row_floats * sizeof(float)));
+        int rows;                 /* convolution rows a band may need */
+        if (is_pool) {
+            const pl_pool_shape *ps = &s->ns[i + 1].pool;
+            f->rows = ps->out_h;
+            f->band = fit > ps->kh ? (fit - ps->kh) / ps->stride_h + 1 : 1;
+            if (f->band > f->rows) f->band = f->rows;
+            rows = (f->band - 1) * ps->stride_h + ps->kh;
+        } else {
+            f->rows = cs->out_h;
+            f->band = fit < 1 ? 1 : fit > f->rows ? f->rows : fit;
+            rows = f->band;
+        }
+        if (rows > cs->out_h) rows = cs->out_h;
+        f->bands = (f->rows + f->band - 1) / f->band;
+        f->n_cons = k;
+        for (int j = i + 1; j <= i + k; j++) s->ns[j].fused = 1;
+        if ((size_t)rows * f->row_floats > need) need = (size_t)rows * f->row_floats;
+    }
+    s->slot_floats = round_up(need, ARENA_ALIGN / sizeof(float));
+    size_t total = s->slot_floats * (size_t)s->n_slots;
+    if (total > s->scratch_cap) {
+        free(s->scratch);
+        s->scratch = aligned_alloc(ARENA_ALIGN, total * sizeof(float));
+        s->scratch_cap = s->scratch ? total : 0;
+        if (!s->scratch)
+            return pl_fail(err, PL_ERR_NOMEM, "%s: out of memory for fused layers", g->source);
+    }
+    return PL_OK;
+}
+
 static pl_status plan(pl_session *s, pl_error *err)
 {
     s->planned = 0;
     free_node_state(s);
     pl_status st = pl_graph_infer_shapes(s->g, err);
+    if (st == PL_OK)
+        for (int i = 0; i < s->g->n_nodes; i++) s->fusable[i] = fusable_consumers(s, i);
     if (st == PL_OK) st = plan_memory(s, err);
     if (st == PL_OK) st = prepare_nodes(s, err);
+    if (st == PL_OK) st = prepare_fusions(s, err);
     if (st != PL_OK) {
         free_node_state(s);
         return st;
@@ -321,10 +488,13 @@ pl_session *pl_session_new(pl_graph *g, int n_threads, pl_error *err)
         n_threads = cpus > 0 ? (int)cpus : 1;
     }
     s->tdata = calloc((size_t)g->n_tensors + 1, sizeof *s->tdata);
+    s->fusable = calloc((size_t)g->n_nodes + 1, sizeof *s->fusable);
     s->pool = pl_threadpool_new(n_threads);
+    s->n_slots = pl_threadpool_size(s->pool);
+    s->slot_busy = calloc((size_t)s->n_slots, sizeof *s->slot_busy);
     const char *prof = getenv("PL_PROFILE");
     if (prof && *prof && strcmp(prof, "0")) s->prof = calloc((size_t)g->n_nodes + 1, sizeof *s->prof);
-    if (!s->tdata || !s->pool) {
+    if (!s->tdata || !s->fusable || !s->pool || !s->slot_busy) {
         pl_session_free(s);
         pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", g->source);
         return NULL;
@@ -365,6 +535,9 @@ void pl_session_free(pl_session *s)
     pl_threadpool_free(s->pool);
     free(s->arena);
     free(s->tdata);
+    free(s->fusable);
+    free(s->scratch);
+    free(s->slot_busy);
     free(s);
 }
 
@@ -438,6 +611,71 @@ static void task_fc_plan(void *c, int t0, int t1)
     pl_fc_plan_run(x->ns->fc_plan, x->ns->n_tasks, x->ns->in[0], x->ns->out, t0, t1);
 }
 
+/* A fused task's buffer (see struct pl_session): at most n_slots tasks run
+ * at once, so a free slot is always found. */
+static int claim_slot(pl_session *s)
+{
+    for (;;)
+        for (int k = 0; k < s->n_slots; k++) {
+            int idle = 0;
+            if (atomic_compare_exchange_strong(&s->slot_busy[k], &idle, 1)) return k;
+        }
+}
+
+/* The address row 0 would have in a buffer holding rows r0.. of an image
+ * with rows of row_floats: the kernels index rows from it but only touch
+ * the rows they are asked for. Formed as an integer: it may lie outside
+ * the buffer. */
+static float *rows_base(float *buf, int r0, size_t row_floats)
+{
+    return (float *)((uintptr_t)buf - (uintptr_t)r0 * row_floats * sizeof(float));
+}
+
+/* Tasks of a fused node: band t % bands of batch item t / bands. Consecutive
+ * bands of one item share convolution rows (a 3x3 stride-2 pool's windows
+ * overlap by one row): those kept from the previous band are moved up, not
+ * recomputed. */
+static void task_fused(void *c, int t0, int t1)
+{
+    task_ctx *x = c;
+    pl_session *s = x->s;
+    const node_state *ns = x->ns;
+    const fusion *f = &ns->fu;
+    const pl_conv_shape *cs = pl_conv_plan_shape(ns->conv_plan);
+    const pl_tensor *xin = &s->g->tensors[x->n->inputs[0]];
+    size_t img_in = (size_t)(pl_tensor_numel(xin) / xin->dims[0]);
+    int k = claim_slot(s);
+    float *buf = s->scratch + (size_t)k * s->slot_floats;
+    int cur = -1, c0 = 0, c1 = 0; /* rows [c0, c1) of item cur are in buf */
+    for (int t = t0; t < t1; t++) {
+        int b = t / f->bands, o0 = t % f->bands * f->band;
+        int o1 = o0 + f->band < f->rows ? o0 + f->band : f->rows, n0, n1;
+        fused_rows_needed(f, &ns[1].pool, cs->out_h, o0, o1, &n0, &n1);
+        int from = n0;
+        if (b == cur && n0 >= c0 && n0 < c1) {
+            int keep = (c1 < n1 ? c1 : n1) - n0;
+            memmove(buf, buf + (size_t)(n0 - c0) * f->row_floats, (size_t)keep * f->row_floats * sizeof(float));
+            from = n0 + keep;
+        }
+        float *base = rows_base(buf, n0, f->row_floats);
+        pl_conv_plan_run_item(ns->conv_plan, x->ns->in[0] + b * img_in, base, from, n1);
+        cur = b, c0 = n0, c1 = n1;
+        if (f->is_pool) {
+            pl_pool_shape one = ns[1].pool;
+            one.n = 1;
+            size_t img_out = (size_t)one.out_h * one.out_w * one.c;
+            pl_pool_run(&one, base, &ns[1].ep, ns[1].out + b * img_out, o0, o1);
+        } else {
+            for (int j = 1; j <= f->n_cons; j++) {
+                const pl_conv_shape *hs = pl_conv_plan_shape(ns[j].conv_plan);
+                size_t img_out = (size_t)hs->out_h * hs->out_w * hs->out_c;
+                pl_conv_plan_run_item(ns[j].conv_plan, base, ns[j].out + b * img_out, o0, o1);
+            }
+        }
+    }
+    atomic_store(&s->slot_busy[k], 0);
+}
+
 static void note_profile(pl_session *s, int i, double ms)
 {
     node_profile *p = &s->prof[i];
@@ -449,6 +687,13 @@ static void note_profile(pl_session *s, int i, double ms)
              ns->conv_plan ? pl_conv_plan_name(ns->conv_plan)
              : ns->fc_plan ? pl_fc_plan_name(ns->fc_plan)
              : ns->pool_fast ? "simd-pool" : "reference");
+    if (ns->fu.n_cons && s->mode == PL_KERNELS_FAST) {
+        char what[16];
+        if (ns->fu.is_pool) snprintf(what, sizeof what, "+pool");
+        else snprintf(what, sizeof what, "+%dx1x1", ns->fu.n_cons);
+        size_t len = strlen(p->kernel);
+        snprintf(p->kernel + len, sizeof p->kernel - len, "%s", what);
+    }
     for (int d = 0; d < 4; d++) p->dims[d] = d < out->rank ? out->dims[d] : 0;
 }
 
@@ -462,11 +707,13 @@ pl_status pl_session_run(pl_session *s, pl_error *err)
     int fast = s->mode == PL_KERNELS_FAST;
     for (int i = 0; i < s->g->n_nodes; i++) {
         node_state *ns = &s->ns[i];
-        if (ns->skip) continue;
+        if (ns->skip || (fast && ns->fused)) continue;
         task_ctx c = {s, &s->g->nodes[i], ns};
         pl_task_fn fn = task_ref;
         int tasks = ns->n_tasks;
-        if (fast && ns->conv_plan) fn = task_conv_plan;
+        if (fast && ns->fu.n_cons)
+            fn = task_fused, tasks = pl_conv_plan_shape(ns->conv_plan)->n * ns->fu.bands;
+        else if (fast && ns->conv_plan) fn = task_conv_plan;
         else if (fast && ns->fc_plan) fn = task_fc_plan;
         else if (fast && ns->pool_fast) fn = task_pool, tasks = ns->pool.out_h; /* rows of all items */
         double t0 = s->prof ? now_ms() : 0;

@@ -1,0 +1,150 @@
+/* test_engine_fusion.c — fused convolution -> pooling / 1x1 heads
+ * (session.c) give exactly the unfused results.
+ *
+ * keep_all gives every tensor its own memory and turns fusion off, so the
+ * same session with and without it compares a fused run against an
+ * unfused one on the same fast kernels: the values must be bit-identical.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "engine_helpers.h"
+#include "test.h"
+
+static int conv(pl_graph *g, int x, int cin, int cout, int k, int stride, pl_padding pad,
+                pl_act act, unsigned seed)
+{
+    int64_t wd[4] = {cout, k, k, cin}, bd[1] = {cout};
+    int n = cout * k * k * cin;
+    float *w = malloc(sizeof(float) * (size_t)n), *b = malloc(sizeof(float) * (size_t)cout);
+    h_fill(w, n, seed);
+    h_fill(b, cout, seed + 1);
+    for (int i = 0; i < n; i++) w[i] *= 0.3f;
+    int wt = pl_graph_add_const(g, "w", 4, wd, w), bt = pl_graph_add_const(g, "b", 1, bd, b);
+    int slope = -1, y;
+    if (act == PL_ACT_PRELU) {
+        float *s = malloc(sizeof(float) * (size_t)cout);
+        h_fill(s, cout, seed + 2);
+        slope = pl_graph_add_const(g, "alpha", 1, bd, s);
+    }
+    pl_node *nd = h_node(g, PL_OP_CONV2D, slope >= 0 ? 4 : 3, x, wt, bt, slope, &y);
+    nd->params.conv.stride_h = nd->params.conv.stride_w = stride;
+    nd->params.conv.padding = pad;
+    nd->params.act = act;
+    return y;
+}
+
+static int pool(pl_graph *g, int x, pl_op op, int k, int stride, pl_padding pad)
+{
+    int y;
+    pl_node *nd = h_node(g, op, 1, x, 0, 0, 0, &y);
+    nd->params.pool.kh = nd->params.pool.kw = k;
+    nd->params.pool.stride_h = nd->params.pool.stride_w = stride;
+    nd->params.pool.padding = pad;
+    return y;
+}
+
+/* MTCNN's shapes and more: conv -> 3x3/2 max pool (overlapping windows),
+ * conv -> 2x2/2 SAME max pool, conv -> 3x3/2 SAME average pool, a conv
+ * with two 1x1 heads (graph outputs), and a chain of 1x1 convolutions. */
+static pl_graph *mtcnn_like(void)
+{
+    pl_graph *g = pl_graph_new("fusion");
+    int64_t xd[4] = {-1, -1, -1, 3};
+    int x = h_input(g, "x", 4, xd);
+    int a = conv(g, x, 3, 10, 3, 1, PL_PAD_VALID, PL_ACT_PRELU, 10);
+    a = pool(g, a, PL_OP_MAX_POOL, 3, 2, PL_PAD_VALID);
+    a = conv(g, a, 10, 20, 3, 1, PL_PAD_SAME, PL_ACT_RELU, 20);
+    a = pool(g, a, PL_OP_MAX_POOL, 2, 2, PL_PAD_SAME);
+    a = conv(g, a, 20, 24, 3, 1, PL_PAD_SAME, PL_ACT_NONE, 30);
+    a = pool(g, a, PL_OP_AVG_POOL, 3, 2, PL_PAD_SAME);
+    a = conv(g, a, 24, 32, 3, 1, PL_PAD_VALID, PL_ACT_PRELU, 40);
+    int h1 = conv(g, a, 32, 2, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 50);
+    int h2 = conv(g, a, 32, 4, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 60);
+    int c = conv(g, h2, 4, 8, 1, 1, PL_PAD_VALID, PL_ACT_RELU, 70);
+    c = conv(g, c, 8, 8, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 80);
+    c = conv(g, c, 8, 3, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 90);
+    pl_graph_add_output(g, h1);
+    pl_graph_add_output(g, h2);
+    pl_graph_add_output(g, c);
+    return g;
+}
+
+static size_t out_floats(pl_session *s, int k)
+{
+    int r;
+    int64_t d[PL_MAX_RANK];
+    pl_session_output(s, k, &r, d);
+    size_t n = 1;
+    for (int i = 0; i < r; i++) n *= (size_t)d[i];
+    return n;
+}
+
+static void fused_matches_unfused(int threads, const int64_t *dims)
+{
+    pl_graph *g = mtcnn_like();
+    pl_error err = {0};
+    pl_session *s = pl_session_new(g, threads, &err);
+    CHECK_MSG(s, "%s", err.msg);
+    size_t n = (size_t)(dims[0] * dims[1] * dims[2] * dims[3]);
+    float *x = malloc(sizeof(float) * n);
+    h_fill(x, (int64_t)n, 5);
+    float *want[3] = {0};
+    for (int pass = 0; pass < 2; pass++) {
+        pl_session_keep_all(s, pass == 0); /* first unfused, then fused */
+        CHECK_MSG(pl_session_set_input_shape(s, 0, 4, dims, &err) == PL_OK, "%s", err.msg);
+        memcpy(pl_session_input(s, 0), x, sizeof(float) * n);
+        CHECK_MSG(pl_session_run(s, &err) == PL_OK, "%s", err.msg);
+        for (int k = 0; k < 3; k++) {
+            const float *y = pl_session_output(s, k, NULL, NULL);
+            size_t m = out_floats(s, k);
+            if (pass == 0) {
+                want[k] = malloc(sizeof(float) * m);
+                memcpy(want[k], y, sizeof(float) * m);
+                continue;
+            }
+            size_t bad = 0;
+            for (size_t i = 0; i < m; i++) bad += memcmp(&y[i], &want[k][i], sizeof(float)) != 0;
+            CHECK_MSG(bad == 0, "threads %d, %lldx%lldx%lld: output %d: %zu of %zu values differ",
+                      threads, (long long)dims[0], (long long)dims[1], (long long)dims[2], k, bad, m);
+        }
+    }
+    for (int k = 0; k < 3; k++) free(want[k]);
+    free(x);
+    pl_session_free(s);
+    pl_graph_free(g);
+}
+
+TEST(fused_conv_pool_and_heads_are_bit_identical)
+{
+    /* A PNet-like strip (wide rows: several bands per image, the shared row
+     * of 3x3/2 windows kept between bands), RNet-like batches, odd sizes. */
+    static const int64_t shapes[][4] = {
+        {1, 97, 301, 3}, {1, 300, 41, 3}, {5, 24, 24, 3}, {3, 48, 48, 3}, {2, 45, 37, 3}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int threads = 1; threads <= 3; threads++) fused_matches_unfused(threads, shapes[i]);
+}
+
+TEST(fused_matches_reference)
+{
+    pl_graph *g = mtcnn_like();
+    int64_t d[4] = {2, 60, 70, 3};
+    size_t n = 2 * 60 * 70 * 3;
+    float *x = malloc(sizeof(float) * n);
+    h_fill(x, (int64_t)n, 9);
+    pl_error err = {0};
+    for (int k = 0; k < 3; k++) {
+        int r;
+        int64_t od[PL_MAX_RANK];
+        float *fast = h_run(g, 2, PL_KERNELS_FAST, x, 4, d, k, &r, od, &err);
+        float *ref = h_run(g, 1, PL_KERNELS_REFERENCE, x, 4, d, k, NULL, NULL, &err);
+        CHECK_MSG(fast && ref, "%s", err.msg);
+        int64_t m = 1;
+        for (int i = 0; i < r; i++) m *= od[i];
+        for (int64_t i = 0; i < m; i++) CHECK_NEAR(fast[i], ref[i], 1e-4 * (1 + fabsf(ref[i])));
+        free(fast);
+        free(ref);
+    }
+    free(x);
+    pl_graph_free(g);
+}
