@@ -195,7 +195,9 @@ pl_status pl_image_encode_jpeg(const pl_image *img, int quality, uint8_t **data,
     ci.in_color_space = img->c == 1 ? JCS_GRAYSCALE : img->c == 3 ? JCS_RGB : JCS_EXT_RGBX;
     jpeg_set_defaults(&ci);
     jpeg_set_quality(&ci, q, TRUE);
-    ci.optimize_coding = TRUE;
+    /* Standard Huffman tables: optimised ones took 2.7x the encode time of
+     * a 1920x1280 annotated photo (20 vs 7.4 ms) for files 1% smaller. */
+    ci.optimize_coding = FALSE;
     jpeg_start_compress(&ci, TRUE);
     size_t stride = (size_t)img->w * img->c;
     while (ci.next_scanline < ci.image_height) {
