@@ -200,7 +200,49 @@ TEST(enroll_reads_the_roster_import_layout)
     CHECK_EQ_INT(count(db, "SELECT count(*) FROM students"), 1);
 }
 
+/* Writing the outputs right after a take reuses the photo take decoded,
+ * but only while the file is unchanged: a photo replaced in between (here
+ * by a smaller picture) is decoded again, so the annotated copy shows it. */
+TEST(outputs_decode_a_photo_changed_since_the_take)
+{
+    setup();
+    char db[600], photo[600], dir[600], annotated[700];
+    snprintf(db, sizeof db, "%s/kept.db", tmp);
+    snprintf(photo, sizeof photo, "%s/kept.jpg", tmp);
+    snprintf(dir, sizeof dir, "%s/kept-out", tmp);
+    snprintf(annotated, sizeof annotated, "%s/001-kept.annotated.jpg", dir);
+    pl_image img = {0};
+    CHECK(pl_image_new(400, 300, 3, &img, NULL) == PL_OK);
+    memset(img.px, 90, (size_t)400 * 300 * 3);
+    CHECK(pl_image_save_jpeg(photo, &img, 90, NULL) == PL_OK);
+    pl_image_free(&img);
+    pl_app_options o = {db, NULL, 1, 20, 1};
+    pl_error err = {0};
+    pl_app *app = pl_app_open(&o, &err);
+    CHECK_MSG(app != NULL, "%s", err.msg);
+    const char *photos[1] = {photo};
+    for (int changed = 0; changed < 2; changed++) {
+        pl_take_result r;
+        CHECK(pl_take(app, photos, 1, &r, &err) == PL_OK);
+        if (changed) {
+            CHECK(pl_image_new(200, 100, 3, &img, NULL) == PL_OK);
+            memset(img.px, 30, (size_t)200 * 100 * 3);
+            sleep(1); /* a new modification time even on coarse clocks */
+            CHECK(pl_image_save_jpeg(photo, &img, 90, NULL) == PL_OK);
+            pl_image_free(&img);
+        }
+        CHECK(pl_take_write_outputs(app, &r, dir, &err) == PL_OK);
+        pl_take_result_free(&r);
+        pl_image a = {0};
+        CHECK(pl_image_load(annotated, &a, NULL) == PL_OK);
+        CHECK_EQ_INT(a.w, changed ? 200 : 400);
+        pl_image_free(&a);
+    }
+    pl_app_close(app);
+}
+
 TEST(zz_cleanup)
 {
     if (tmp[0]) run("rm -rf %s", tmp);
 }
+

@@ -1,7 +1,8 @@
 /* app.c — opening the networks and the database once for both flows. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
+#include <sys/stat.h>
 
 #include "attend/attend.h"
 
@@ -38,5 +39,43 @@ void pl_app_close(pl_app *app)
     pl_embedder_free(app->embedder);
     pl_mtcnn_free(app->detector);
     pl_store_close(app->store);
+    pl_image_free(&app->kept_photo);
     free(app);
+}
+
+/* Size and modification time of a file, to tell whether it changed. */
+static int file_stamp(const char *path, long long *size, long long *mtime_ns)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return 0;
+    *size = (long long)st.st_size;
+    *mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    return 1;
+}
+
+void pl_app_keep_photo(pl_app *app, const char *path, pl_image *img)
+{
+    pl_image_free(&app->kept_photo);
+    app->kept_path[0] = '\0';
+    if (strlen(path) < sizeof app->kept_path &&
+        file_stamp(path, &app->kept_size, &app->kept_mtime_ns)) {
+        app->kept_photo = *img;
+        snprintf(app->kept_path, sizeof app->kept_path, "%s", path);
+    } else {
+        pl_image_free(img);
+    }
+    memset(img, 0, sizeof *img);
+}
+
+pl_status pl_app_load_photo(pl_app *app, const char *path, pl_image *out, pl_error *err)
+{
+    long long size, mtime;
+    if (app->kept_photo.px && !strcmp(app->kept_path, path) && file_stamp(path, &size, &mtime) &&
+        size == app->kept_size && mtime == app->kept_mtime_ns) {
+        *out = app->kept_photo;
+        memset(&app->kept_photo, 0, sizeof app->kept_photo);
+        app->kept_path[0] = '\0';
+        return PL_OK;
+    }
+    return pl_image_load(path, out, err);
 }

@@ -27,6 +27,11 @@ struct pl_app {
     int threads;
     pl_mtcnn_options detect;
     pl_quality_limits quality;
+    /* The last photo take decoded (one image at most), so that writing the
+     * outputs right after a take does not decode the file again. */
+    pl_image kept_photo;
+    char kept_path[4096];
+    long long kept_size, kept_mtime_ns;
 };
 
 /* A photo of the source folder, and whose it is. */
@@ -55,5 +60,11 @@ pl_status pl_take_gallery(pl_app *app, const pl_gallery *g, const char *const *p
 /* The decision thresholds in use: a value stored by `pasalista calibrate`
  * wins over the model's built-in default; review never exceeds accept. */
 void pl_app_thresholds(pl_app *app, pl_match_thresholds *th);
+/* Keep img (moved in: *img is emptied) as the decoded pixels of path,
+ * replacing the photo kept before. */
+void pl_app_keep_photo(pl_app *app, const char *path, pl_image *img);
+/* The decoded photo at path: the kept one (moved out) if it is that file,
+ * unchanged since, else decoded from the file. */
+pl_status pl_app_load_photo(pl_app *app, const char *path, pl_image *out, pl_error *err);
 
 #endif

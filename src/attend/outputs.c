@@ -268,7 +268,7 @@ pl_status pl_take_write_outputs(pl_app *app, const pl_take_result *r, const char
     for (int p = 0; p < r->n_photos && st == PL_OK; p++) {
         if (!r->photos[p].ok) continue;
         pl_image photo = {0};
-        st = pl_image_load(r->photos[p].path, &photo, err);
+        st = pl_app_load_photo(app, r->photos[p].path, &photo, err);
         for (int i = 0; i < r->n_faces && st == PL_OK; i++) {
             if (r->faces[i].photo != p) continue;
             st = sheet_row(app, r, &r->faces[i], &photo, &sheet, y, font, small, err);

@@ -205,7 +205,7 @@ pl_status pl_take_gallery(pl_app *app, const pl_gallery *gallery, const char *co
         ph->h = img.h;
         ph->ok = 1;
         st = process_photo(app, &g, &th, &img, p, ph, &faces, err);
-        pl_image_free(&img);
+        pl_app_keep_photo(app, photos[p], &img); /* frees the one kept before */
     }
     out->faces = faces.v;
     out->n_faces = faces.n;
