@@ -10,6 +10,15 @@
  * hand-off is negligible, small enough to spread a 112x112x64 map. */
 #define EW_BLOCK 16384
 
+/* gcc's -O2 vectorises only loops it can prove need no run-time checks;
+ * the loops marked with this (unit-stride, one IEEE operation per element,
+ * so the same bits either way) are worth the checks. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PL_VECTORISE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#else
+#define PL_VECTORISE /* clang vectorises such loops at -O2 by itself */
+#endif
+
 static const pl_tensor *tin(const pl_graph *g, const pl_node *n, int k)
 {
     return &g->tensors[n->inputs[k]];
@@ -120,6 +129,45 @@ static void run_pool(const pl_graph *g, const pl_node *n, const float *x, float 
     }
 }
 
+/* ---- strided walks ----------------------------------------------------------- */
+
+/* Merges neighbouring axes that every operand walks as one (the outer
+ * axis's stride is the inner stride times the inner size; a broadcast
+ * axis, stride 0, merges with another broadcast axis) and drops axes of
+ * size 1. The elements and their order stay the same; what changes is that
+ * the innermost run grows, so the loops below pay their per-run bookkeeping
+ * rarely: fr_detect's [1,4420,2] x [4420,2] MUL becomes one run of 8840
+ * instead of 4420 runs of 2, and its NCHW->NHWC input transposition
+ * becomes a [76800,3] <- [3,76800] matrix transposition. s1 may be NULL
+ * (one operand). keep_last leaves the last axis as it is (a fused PReLU
+ * indexes its slope by that axis). Returns the new rank, >= 1. */
+static int coalesce(int rank, int64_t *dims, int64_t *s0, int64_t *s1, int keep_last)
+{
+    int r = 0;
+    for (int d = 0; d < rank; d++) {
+        int last = keep_last && d == rank - 1;
+        if (dims[d] == 1 && !last) continue;
+        if (r > 0 && !last && s0[r - 1] == s0[d] * dims[d] &&
+            (!s1 || s1[r - 1] == s1[d] * dims[d])) {
+            dims[r - 1] *= dims[d];
+            s0[r - 1] = s0[d];
+            if (s1) s1[r - 1] = s1[d];
+            continue;
+        }
+        dims[r] = dims[d];
+        s0[r] = s0[d];
+        if (s1) s1[r] = s1[d];
+        r++;
+    }
+    if (r == 0) { /* every axis had size 1: one element */
+        dims[0] = 1;
+        s0[0] = 0;
+        if (s1) s1[0] = 0;
+        r = 1;
+    }
+    return r;
+}
+
 /* ---- element-wise binary with numpy broadcasting ----------------------------- */
 
 typedef struct bcast {
@@ -139,7 +187,8 @@ static void strides_into(const pl_tensor *t, const pl_tensor *o, int64_t *st)
     }
 }
 
-static void bcast_init(bcast *b, const pl_tensor *a, const pl_tensor *bb, const pl_tensor *o)
+static void bcast_init(bcast *b, const pl_tensor *a, const pl_tensor *bb, const pl_tensor *o,
+                       int keep_last)
 {
     if (o->rank == 0) {
         b->rank = 1;
@@ -147,10 +196,10 @@ static void bcast_init(bcast *b, const pl_tensor *a, const pl_tensor *bb, const 
         b->sa[0] = b->sb[0] = 0;
         return;
     }
-    b->rank = o->rank;
     memcpy(b->dims, o->dims, sizeof b->dims);
     strides_into(a, o, b->sa);
     strides_into(bb, o, b->sb);
+    b->rank = coalesce(o->rank, b->dims, b->sa, b->sb, keep_last);
 }
 
 static inline float binary_value(pl_op op, float a, float b)
@@ -169,66 +218,80 @@ static inline float binary_value(pl_op op, float a, float b)
     }
 }
 
-/* One contiguous run of the innermost axis. The switch sits outside the
- * loop so that each case compiles to a tight (vectorisable) loop. */
-#define BIN_LOOP(expr)                                                         \
+/* One run of the innermost axis, in one of four loop shapes: both operands
+ * strided (general), both contiguous (residual ADDs in every embedder), or
+ * one of them a single value over the run (a scalar or a broadcast axis:
+ * fr_detect's box decoding multiplies and divides by constants). The
+ * contiguous and single-value shapes have unit strides known at compile
+ * time, so gcc vectorises them (with a run-time overlap check). Each
+ * element still gets the same single IEEE operation, so vectorised or not
+ * the bits are the same. The switch on the op sits outside the loop so
+ * that each case compiles to a tight loop. */
+#define BIN_LOOP_STRIDED(expr)                                                 \
     for (int64_t i = 0; i < run; i++) {                                       \
         float a = pa[i * sa], b = pb[i * sb];                                  \
         y[i] = (expr);                                                         \
     }
-/* Same-shape operands (residual ADDs in every embedder): unit strides
- * known at compile time, so gcc vectorises the loop (with a run-time
- * overlap check; element-wise IEEE ops, so the same bits as scalar). A
- * fused ReLU goes in the same loop. Returns 1 when it applied act. */
 #define BIN_LOOP_CONTIGUOUS(expr)                                              \
     for (int64_t i = 0; i < run; i++) {                                       \
         float a = pa[i], b = pb[i];                                            \
         y[i] = (expr);                                                         \
     }
-#if defined(__GNUC__) && !defined(__clang__)
-#define PL_VECTORISE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
-#else
-#define PL_VECTORISE /* clang vectorises such loops at -O2 by itself */
-#endif
-static int PL_VECTORISE
-binary_contiguous(pl_op op, pl_act act, float *y, const float *pa, const float *pb, int64_t run)
-{
-    if (op == PL_OP_ADD && act == PL_ACT_RELU) {
-        BIN_LOOP_CONTIGUOUS(a + b > 0.0f ? a + b : 0.0f)
-        return 1;
+#define BIN_LOOP_B_FIXED(expr)                                                 \
+    for (int64_t i = 0; i < run; i++) {                                       \
+        float a = pa[i];                                                       \
+        y[i] = (expr);                                                         \
     }
-    switch (op) {
-    case PL_OP_ADD: BIN_LOOP_CONTIGUOUS(a + b) break;
-    case PL_OP_SUB: BIN_LOOP_CONTIGUOUS(a - b) break;
-    case PL_OP_MUL: BIN_LOOP_CONTIGUOUS(a * b) break;
-    default: break;
+#define BIN_LOOP_A_FIXED(expr)                                                 \
+    for (int64_t i = 0; i < run; i++) {                                       \
+        float b = pb[i];                                                       \
+        y[i] = (expr);                                                         \
+    }
+#define BIN_SWITCH(LOOP)                                                       \
+    switch (op) {                                                              \
+    case PL_OP_ADD: LOOP(a + b) break;                                         \
+    case PL_OP_SUB: LOOP(a - b) break;                                         \
+    case PL_OP_MUL: LOOP(a * b) break;                                         \
+    case PL_OP_DIV: LOOP(a / b) break;                                         \
+    default: LOOP(binary_value(op, a, b)) break;                               \
+    }
+
+/* Returns 1 when the fused activation was applied too (a ReLU after a
+ * contiguous ADD goes in the same loop; any act when there is none). */
+static int PL_VECTORISE binary_run(pl_op op, pl_act act, float *y, const float *pa, int64_t sa,
+                                   const float *pb, int64_t sb, int64_t run)
+{
+    if (sa == 1 && sb == 1) {
+        if (op == PL_OP_ADD && act == PL_ACT_RELU) {
+            BIN_LOOP_CONTIGUOUS(a + b > 0.0f ? a + b : 0.0f)
+            return 1;
+        }
+        BIN_SWITCH(BIN_LOOP_CONTIGUOUS)
+    } else if (sa == 1 && sb == 0) {
+        const float b = pb[0];
+        BIN_SWITCH(BIN_LOOP_B_FIXED)
+    } else if (sa == 0 && sb == 1) {
+        const float a = pa[0];
+        BIN_SWITCH(BIN_LOOP_A_FIXED)
+    } else {
+        BIN_SWITCH(BIN_LOOP_STRIDED)
     }
     return act == PL_ACT_NONE;
 }
+#undef BIN_LOOP_STRIDED
 #undef BIN_LOOP_CONTIGUOUS
+#undef BIN_LOOP_B_FIXED
+#undef BIN_LOOP_A_FIXED
+#undef BIN_SWITCH
 
-/* Returns 1 when the fused activation was applied too. */
-static int binary_run(pl_op op, pl_act act, float *y, const float *pa, int64_t sa,
-                      const float *pb, int64_t sb, int64_t run)
-{
-    if (sa == 1 && sb == 1 && (op == PL_OP_ADD || op == PL_OP_SUB || op == PL_OP_MUL))
-        return binary_contiguous(op, act, y, pa, pb, run);
-    switch (op) {
-    case PL_OP_ADD: BIN_LOOP(a + b) break;
-    case PL_OP_SUB: BIN_LOOP(a - b) break;
-    case PL_OP_MUL: BIN_LOOP(a * b) break;
-    case PL_OP_DIV: BIN_LOOP(a / b) break;
-    default: BIN_LOOP(binary_value(op, a, b)) break;
-    }
-    return act == PL_ACT_NONE;
-}
-#undef BIN_LOOP
-
+/* Elements [e0, e1) of the output, walked run by run over the coalesced
+ * axes (see coalesce). */
 static void run_binary(const pl_graph *g, const pl_node *n, const float *const *in, float *y,
                        int64_t e0, int64_t e1)
 {
+    if (e0 >= e1) return;
     bcast b;
-    bcast_init(&b, tin(g, n, 0), tin(g, n, 1), tout(g, n));
+    bcast_init(&b, tin(g, n, 0), tin(g, n, 1), tout(g, n), n->params.act == PL_ACT_PRELU);
     const float *slope = fused_slope(n, in);
     int r = b.rank;
     int64_t idx[PL_MAX_RANK], oa = 0, ob = 0, rem = e0;
@@ -345,19 +408,29 @@ static void axis_split(const pl_tensor *t, int axis, int64_t *outer, int64_t *le
     *len = t->dims[axis];
 }
 
+/* Softmax of len values: max, exponentials (their sum on the way), then
+ * divisions. */
+static void softmax_strided(const float *x, float *y, int64_t len, int64_t stride)
+{
+    float m = -INFINITY, sum = 0.0f;
+    for (int64_t k = 0; k < len; k++) m = x[k * stride] > m ? x[k * stride] : m;
+    for (int64_t k = 0; k < len; k++) sum += y[k * stride] = expf(x[k * stride] - m);
+    for (int64_t k = 0; k < len; k++) y[k * stride] /= sum;
+}
+
 static void run_softmax(const pl_graph *g, const pl_node *n, const float *x, float *y)
 {
     int64_t outer, len, inner;
     axis_split(tin(g, n, 0), n->params.axis, &outer, &len, &inner);
+    if (inner == 1) {
+        /* The usual case, softmax over the last axis (fr_detect's 4420 pairs
+         * of class scores): the same loops with stride 1 known. */
+        for (int64_t o = 0; o < outer; o++) softmax_strided(x + o * len, y + o * len, len, 1);
+        return;
+    }
     for (int64_t o = 0; o < outer; o++)
-        for (int64_t i = 0; i < inner; i++) {
-            const float *xp = x + o * len * inner + i;
-            float *yp = y + o * len * inner + i;
-            float m = -INFINITY, sum = 0.0f;
-            for (int64_t k = 0; k < len; k++) m = xp[k * inner] > m ? xp[k * inner] : m;
-            for (int64_t k = 0; k < len; k++) sum += yp[k * inner] = expf(xp[k * inner] - m);
-            for (int64_t k = 0; k < len; k++) yp[k * inner] /= sum;
-        }
+        for (int64_t i = 0; i < inner; i++)
+            softmax_strided(x + o * len * inner + i, y + o * len * inner + i, len, inner);
 }
 
 /* TF l2_normalize: x / sqrt(max(sum(x^2), eps)). */
@@ -388,18 +461,119 @@ static void contiguous_strides(const pl_tensor *t, int64_t *st)
     }
 }
 
-/* Walks the output in order; the input offset follows per-axis strides. */
-static void gather(const pl_tensor *yt, const int64_t *in_stride, int64_t base, const float *x,
-                   float *y)
+/* Copies `rows` rows of len elements, row r from x + r*xs to y + r*ys.
+ * Very short rows (fr_detect's box tail moves pairs of floats) go column
+ * by column: one memcpy call per 8 bytes costs more than the copy. */
+static void copy_rows(float *y, int64_t ys, const float *x, int64_t xs, int64_t rows, int64_t len)
 {
-    int r = yt->rank;
-    int64_t idx[PL_MAX_RANK] = {0}, o = base, numel = pl_tensor_numel(yt);
-    for (int64_t e = 0; e < numel; e++) {
-        y[e] = x[o];
-        for (int d = r - 1; d >= 0; d--) {
-            o += in_stride[d];
-            if (++idx[d] < yt->dims[d]) break;
-            o -= idx[d] * in_stride[d];
+    if (len > 4) {
+        for (int64_t r = 0; r < rows; r++)
+            memcpy(y + r * ys, x + r * xs, sizeof(float) * (size_t)len);
+        return;
+    }
+    for (int64_t i = 0; i < len; i++)
+        for (int64_t r = 0; r < rows; r++) y[r * ys + i] = x[r * xs + i];
+}
+
+/* y[p*ys + q] = x[p + q*xs] for p < P, q < Q: a matrix transposition (the
+ * input is contiguous along p, the output along q). */
+static void PL_VECTORISE transpose_2d(float *y, int64_t ys, const float *x, int64_t xs, int64_t P,
+                                      int64_t Q)
+{
+    /* A few planes interleaved into contiguous pixels (an NCHW image into
+     * NHWC: Q = 3 colours): one pass with the planes unrolled, which gcc
+     * vectorises with shuffles (fr_detect's 240x320x3 input: 194 -> ~40 us). */
+    if (ys == Q && Q >= 2 && Q <= 4) {
+        const float *x0 = x, *x1 = x + xs;
+        if (Q == 2) {
+            for (int64_t p = 0; p < P; p++) {
+                y[2 * p] = x0[p];
+                y[2 * p + 1] = x1[p];
+            }
+        } else if (Q == 3) {
+            const float *x2 = x + 2 * xs;
+            for (int64_t p = 0; p < P; p++) {
+                y[3 * p] = x0[p];
+                y[3 * p + 1] = x1[p];
+                y[3 * p + 2] = x2[p];
+            }
+        } else {
+            const float *x2 = x + 2 * xs, *x3 = x + 3 * xs;
+            for (int64_t p = 0; p < P; p++) {
+                y[4 * p] = x0[p];
+                y[4 * p + 1] = x1[p];
+                y[4 * p + 2] = x2[p];
+                y[4 * p + 3] = x3[p];
+            }
+        }
+        return;
+    }
+    /* Otherwise in 16x16 tiles, so that the lines a tile reads and the
+     * lines it writes both stay in L1 while it is done. */
+    enum { T = 16 };
+    for (int64_t p0 = 0; p0 < P; p0 += T) {
+        int64_t p1 = p0 + T < P ? p0 + T : P;
+        for (int64_t q0 = 0; q0 < Q; q0 += T) {
+            int64_t q1 = q0 + T < Q ? q0 + T : Q;
+            for (int64_t q = q0; q < q1; q++)
+                for (int64_t p = p0; p < p1; p++) y[p * ys + q] = x[p + q * xs];
+        }
+    }
+}
+
+/* y[p*ys + q] = x[p*xps + q*xqs] for p < P, q < Q, by the loop that suits
+ * the strides. */
+static void copy_2d(float *y, int64_t ys, const float *x, int64_t xps, int64_t xqs, int64_t P,
+                    int64_t Q)
+{
+    if (xqs == 1) {
+        copy_rows(y, ys, x, xps, P, Q);
+    } else if (xps == 1) {
+        transpose_2d(y, ys, x, xqs, P, Q);
+    } else {
+        for (int64_t p = 0; p < P; p++)
+            for (int64_t q = 0; q < Q; q++) y[p * ys + q] = x[p * xps + q * xqs];
+    }
+}
+
+/* Fills the contiguous y (shape dims) from x, whose element at index idx is
+ * x[sum idx[d] * st[d]] (transposition: permuted strides; slice: scaled
+ * strides, x already offset to the first element). The axes are coalesced
+ * first; then the innermost axis and one other one (the one x is contiguous
+ * along, when the innermost is not: a transposition) form 2-D blocks done
+ * by copy_2d, and the remaining axes are walked block by block. dims and
+ * st are clobbered. */
+static void gather(int rank, int64_t *dims, int64_t *st, const float *x, float *y)
+{
+    int r = coalesce(rank, dims, st, NULL, 0);
+    int64_t ys[PL_MAX_RANK], s = 1;
+    for (int d = r - 1; d >= 0; d--) {
+        ys[d] = s;
+        s *= dims[d];
+    }
+    int q = r - 1, p = r - 2;
+    if (st[q] != 1)
+        for (int d = 0; d < q; d++)
+            if (st[d] == 1) p = d;
+    /* An axis of size 1 stands in for p when there is only one axis. */
+    int64_t P = p >= 0 ? dims[p] : 1, ysp = p >= 0 ? ys[p] : 0, xsp = p >= 0 ? st[p] : 0;
+    int rest[PL_MAX_RANK], n_rest = 0;
+    int64_t n_blocks = 1;
+    for (int d = 0; d < q; d++)
+        if (d != p) {
+            rest[n_rest++] = d;
+            n_blocks *= dims[d];
+        }
+    int64_t idx[PL_MAX_RANK] = {0}, xo = 0, yo = 0;
+    for (int64_t b = 0; b < n_blocks; b++) {
+        copy_2d(y + yo, ysp, x + xo, xsp, st[q], P, dims[q]);
+        for (int i = n_rest - 1; i >= 0; i--) {
+            int d = rest[i];
+            xo += st[d];
+            yo += ys[d];
+            if (++idx[d] < dims[d]) break;
+            xo -= idx[d] * st[d];
+            yo -= idx[d] * ys[d];
             idx[d] = 0;
         }
     }
@@ -407,17 +581,22 @@ static void gather(const pl_tensor *yt, const int64_t *in_stride, int64_t base, 
 
 static void run_transpose(const pl_graph *g, const pl_node *n, const float *x, float *y)
 {
-    const pl_tensor *xt = tin(g, n, 0);
-    int64_t xs[PL_MAX_RANK], st[PL_MAX_RANK];
+    const pl_tensor *xt = tin(g, n, 0), *yt = tout(g, n);
+    if (pl_tensor_numel(yt) == 0) return;
+    int64_t xs[PL_MAX_RANK], st[PL_MAX_RANK], dims[PL_MAX_RANK];
     contiguous_strides(xt, xs);
-    for (int d = 0; d < xt->rank; d++) st[d] = xs[n->params.transpose.perm[d]];
-    gather(tout(g, n), st, 0, x, y);
+    for (int d = 0; d < xt->rank; d++) {
+        st[d] = xs[n->params.transpose.perm[d]];
+        dims[d] = yt->dims[d];
+    }
+    gather(yt->rank, dims, st, x, y);
 }
 
 static void run_slice(const pl_graph *g, const pl_node *n, const float *x, float *y)
 {
-    const pl_tensor *xt = tin(g, n, 0);
-    int64_t xs[PL_MAX_RANK], st[PL_MAX_RANK], base = 0;
+    const pl_tensor *xt = tin(g, n, 0), *yt = tout(g, n);
+    if (pl_tensor_numel(yt) == 0) return;
+    int64_t xs[PL_MAX_RANK], st[PL_MAX_RANK], dims[PL_MAX_RANK], base = 0;
     contiguous_strides(xt, xs);
     for (int d = 0; d < xt->rank; d++) {
         int64_t b = 0, s = 1;
@@ -428,8 +607,9 @@ static void run_slice(const pl_graph *g, const pl_node *n, const float *x, float
         }
         base += b * xs[d];
         st[d] = s * xs[d];
+        dims[d] = yt->dims[d];
     }
-    gather(tout(g, n), st, base, x, y);
+    gather(yt->rank, dims, st, x + base, y);
 }
 
 static void run_concat(const pl_graph *g, const pl_node *n, const float *const *in, float *y)
@@ -440,9 +620,8 @@ static void run_concat(const pl_graph *g, const pl_node *n, const float *const *
     int64_t off = 0;
     for (int k = 0; k < n->n_inputs; k++) {
         const pl_tensor *xt = tin(g, n, k);
-        int64_t chunk = pl_tensor_numel(xt) / outer;
-        for (int64_t o = 0; o < outer; o++)
-            memcpy(y + o * len * inner + off, in[k] + o * chunk, sizeof(float) * (size_t)chunk);
+        int64_t chunk = outer ? pl_tensor_numel(xt) / outer : 0;
+        copy_rows(y + off, len * inner, in[k], chunk, outer, chunk);
         off += chunk;
     }
 }
