@@ -73,6 +73,19 @@ void pl_conv_plan_run_item(const pl_conv_plan *p, const float *x, float *y,
                            int row_begin, int row_end);
 /* The layer's shape as planned. */
 const pl_conv_shape *pl_conv_plan_shape(const pl_conv_plan *p);
+/* "Wide rows" for a fused consumer's buffer: a stride-1, undilated,
+ * unpadded dense convolution may write output rows with a pitch of in_w
+ * pixels instead of out_w; the kw - 1 extra pixels per row are garbage.
+ * Then every output pixel's window is the previous one's moved by one
+ * input pixel, even across row ends, so the rows of a small map (RNet's
+ * 22- and 9-wide maps) run as one evenly spaced stretch in full register
+ * tiles instead of per-pixel gathers. The values are computed as by
+ * pl_conv_plan_run_item, bit for bit. run_wide returns 0 (and does
+ * nothing) when the plan cannot: then use run_item. Rows
+ * [row_begin, row_end) of one item; y points at row 0 of that layout. */
+int pl_conv_plan_can_run_wide(const pl_conv_plan *p);
+void pl_conv_plan_run_wide(const pl_conv_plan *p, const float *x, float *y,
+                           int row_begin, int row_end);
 
 typedef struct pl_fc_plan pl_fc_plan;
 pl_fc_plan *pl_fc_plan_new(int n, int k, const float *w, const float *bias,
@@ -98,10 +111,17 @@ typedef struct pl_pool_shape {
 } pl_pool_shape;
 void pl_pool_ref(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
                  int row_begin, int row_end);
+/* Input rows in_pitch (>= in_w) pixels apart, as pl_pool_run_pitch. */
+void pl_pool_ref_pitch(const pl_pool_shape *s, int in_pitch, const float *x,
+                       const pl_epilogue *ep, float *y, int row_begin, int row_end);
 /* The same with AVX2/AVX-512 when the CPU has them (no plan needed:
  * nothing to repack); thread-safe. */
 void pl_pool_run(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
                  int row_begin, int row_end);
+/* The same over input rows in_pitch pixels apart (>= in_w: the rows of
+ * pl_conv_plan_run_wide, whose extra pixels are never read). */
+void pl_pool_run_pitch(const pl_pool_shape *s, int in_pitch, const float *x,
+                       const pl_epilogue *ep, float *y, int row_begin, int row_end);
 
 /* CPU features, detected once. */
 typedef struct pl_cpu {

@@ -34,6 +34,9 @@ struct pl_conv_plan {
     float *zeros;            /* icg zeros: what taps in the padding read  */
     void (*run)(const struct pl_conv_plan *p, const float *x, float *y,
                 int row_begin, int row_end);
+    /* pl_conv_plan_run_wide, or NULL when the shape does not allow it */
+    void (*run_wide)(const struct pl_conv_plan *p, const float *x, float *y,
+                     int row_begin, int row_end);
     char name[40];
 };
 
@@ -52,14 +55,17 @@ struct pl_fc_plan {
 #define PL_VL_AVX512 16
 
 void pl_conv_dense_avx2(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
+void pl_conv_dense_wide_avx2(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
+void pl_conv_dense_wide_avx512(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_conv_dw_avx2(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_fc_avx2(const pl_fc_plan *p, int m, const float *x, float *y, int m0, int m1);
 void pl_conv_dense_avx512(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_conv_dw_avx512(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_fc_avx512(const pl_fc_plan *p, int m, const float *x, float *y, int m0, int m1);
-void pl_pool_avx2(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
-                  int r0, int r1);
-void pl_pool_avx512(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
-                    int r0, int r1);
+/* in_pitch: pixels between input rows (pl_pool_run_pitch) */
+void pl_pool_avx2(const pl_pool_shape *s, int in_pitch, const float *x, const pl_epilogue *ep,
+                  float *y, int r0, int r1);
+void pl_pool_avx512(const pl_pool_shape *s, int in_pitch, const float *x, const pl_epilogue *ep,
+                    float *y, int r0, int r1);
 
 #endif

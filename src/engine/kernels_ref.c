@@ -97,9 +97,17 @@ static void pool_window(const pl_pool_shape *s, int oy, int ox, int *y0, int *y1
 void pl_pool_ref(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
                  int row_begin, int row_end)
 {
+    pl_pool_ref_pitch(s, s->in_w, x, ep, y, row_begin, row_end);
+}
+
+/* Input rows in_pitch pixels apart (pl_pool_run_pitch). */
+void pl_pool_ref_pitch(const pl_pool_shape *s, int in_pitch, const float *x,
+                       const pl_epilogue *ep, float *y, int row_begin, int row_end)
+{
     int C = s->c;
+    const size_t pitch = (size_t)(in_pitch > s->in_w ? in_pitch : s->in_w);
     for (int b = 0; b < s->n; b++) {
-        const float *xb = x + (size_t)b * s->in_h * s->in_w * C;
+        const float *xb = x + (size_t)b * s->in_h * pitch * C;
         for (int oy = row_begin; oy < row_end; oy++) {
             for (int ox = 0; ox < s->out_w; ox++) {
                 float *yp = y + (((size_t)b * s->out_h + oy) * s->out_w + ox) * C;
@@ -111,7 +119,7 @@ void pl_pool_ref(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, 
                     float v = s->is_max ? -INFINITY : 0.0f;
                     for (int iy = y0; iy < y1; iy++)
                         for (int ix = x0; ix < x1; ix++) {
-                            float e = xb[((size_t)iy * s->in_w + ix) * C + c];
+                            float e = xb[((size_t)iy * pitch + ix) * C + c];
                             if (s->is_max) v = e > v ? e : v;
                             else v += e;
                         }

@@ -474,6 +474,44 @@ static void SUFFIX(dense_flat)(const pl_conv_plan *p, const float *x, float *y, 
     }
 }
 
+/* Stride 1, no padding, one item, output rows with a pitch of in_w pixels
+ * (kernels.h, pl_conv_plan_run_wide): output pixel q = oy*in_w + ox reads
+ * its window from input pixel q on, so [r0*in_w, (r1-1)*in_w + out_w) is
+ * one evenly spaced run, tiled like a 1x1 layer but with every tap. The
+ * garbage pixels past a row's out_w read the next row's first columns;
+ * the run stops at the last row's out_w, so nothing past the input is
+ * read. Same tiles, same order of sums as the row-by-row kernel. */
+void SUFFIX(pl_conv_dense_wide)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
+{
+    const pl_conv_shape *s = &p->s;
+    int q0 = r0 * s->in_w, q1 = (r1 - 1) * s->in_w + s->out_w;
+    int chunk = FLAT_CHUNK_TILES * (p->nv == 2 ? P_NV2 : P_NV1);
+    for (int c0 = q0; c0 < q1; c0 += chunk) {
+        int count = q1 - c0 < chunk ? q1 - c0 : chunk;
+        for (int g = 0; g < s->groups; g++) {
+            for (int cb = 0; cb < p->n_cb; cb++) {
+                size_t blk = (size_t)g * p->n_cb + cb;
+                int ch = cb * p->nb;
+                tile_args a = {
+                    .x = x + (size_t)g * p->icg,
+                    .x0 = (ptrdiff_t)c0 * s->in_c,
+                    .xpix = s->in_c,
+                    .xdy = (ptrdiff_t)s->in_w * s->in_c, .xdx = s->in_c,
+                    .ky0 = 0, .ky1 = s->kh, .kx0 = 0, .kx1 = s->kw, .kw = s->kw, .icg = p->icg,
+                    .kx_merge = s->groups == 1 && s->kw > 1,
+                    .w = p->w + blk * s->kh * s->kw * p->icg * p->nb,
+                    .bias = p->bias + blk * p->nb,
+                    .slope = p->slope ? p->slope + blk * p->nb : NULL,
+                    .ep = &p->ep,
+                    .y = y + (size_t)c0 * s->out_c + (size_t)g * p->ocg + ch,
+                    .ypix = s->out_c,
+                    .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
+                SUFFIX(tile_run)(&a, count, p->nv);
+            }
+        }
+    }
+}
+
 /* Any KxK / stride / dilation / padding: the output pixels [r0*out_w,
  * r1*out_w) of each image, in chunks of a few tiles; a chunk runs against
  * every output-channel block while its input is in L1. Tiles inside one
@@ -707,14 +745,15 @@ void SUFFIX(pl_fc)(const pl_fc_plan *p, int m, const float *x, float *y, int m0,
 
 ALWAYS_INLINE vec pool_load(const float *p, int n) { return n == VL ? V_LOAD(p) : V_LOAD_PART(p, n); }
 
-void SUFFIX(pl_pool)(const pl_pool_shape *s, const float *x, const pl_epilogue *ep_in, float *y,
-                     int r0, int r1)
+void SUFFIX(pl_pool)(const pl_pool_shape *s, int in_pitch, const float *x,
+                     const pl_epilogue *ep_in, float *y, int r0, int r1)
 {
     static const pl_epilogue none = {PL_ACT_NONE, 0, 0, 0, NULL};
     const pl_epilogue *ep = ep_in ? ep_in : &none;
     const int C = s->c;
+    const size_t pitch = (size_t)in_pitch * C;
     for (int b = 0; b < s->n; b++) {
-        const float *xb = x + (size_t)b * s->in_h * s->in_w * C;
+        const float *xb = x + (size_t)b * s->in_h * pitch;
         for (int oy = r0; oy < r1; oy++) {
             int ty = oy * s->stride_h - s->pad_top;
             int y0 = ty < 0 ? 0 : ty, y1 = ty + s->kh > s->in_h ? s->in_h : ty + s->kh;
@@ -729,7 +768,7 @@ void SUFFIX(pl_pool)(const pl_pool_shape *s, const float *x, const pl_epilogue *
                     int n = C - c < VL ? C - c : VL;
                     vec acc = s->is_max ? V_SET1(-INFINITY) : V_ZERO();
                     for (int iy = y0; iy < y1; iy++) {
-                        const float *xr = xb + ((size_t)iy * s->in_w) * C + c;
+                        const float *xr = xb + (size_t)iy * pitch + c;
                         for (int ix = x0; ix < x1; ix++) {
                             vec v = pool_load(xr + (size_t)ix * C, n);
                             acc = s->is_max ? V_MAX(acc, v) : V_ADD(acc, v);

@@ -47,7 +47,8 @@ typedef struct fusion {
                                 convolution's own (a 1x1 maps row to row)     */
     int band;                /* of those rows per task                       */
     int bands;               /* per batch item                               */
-    size_t row_floats;       /* one row of the convolution's output          */
+    int wide;                /* the buffer has pl_conv_plan_run_wide's rows  */
+    size_t row_floats;       /* one row of the convolution's output, as kept */
 } fusion;
 
 typedef struct node_state {
@@ -418,7 +419,10 @@ static pl_status prepare_fusions(pl_session *s, pl_error *err)
         const pl_conv_shape *cs = pl_conv_plan_shape(ns->conv_plan);
         fusion *f = &ns->fu;
         f->is_pool = is_pool;
-        f->row_floats = (size_t)cs->out_w * cs->out_c;
+        /* A pool reads the buffer with any row pitch: the wide rows let a
+         * small map's convolution run in full tiles (kernels.h). */
+        f->wide = is_pool && pl_conv_plan_can_run_wide(ns->conv_plan);
+        f->row_floats = (size_t)(f->wide ? cs->in_w : cs->out_w) * cs->out_c;
         int fit = (int)(FUSE_SCRATCH_BYTES / (f->row_floats * sizeof(float)));
         int rows;                 /* convolution rows a band may need */
         if (is_pool) {
@@ -658,13 +662,15 @@ static void task_fused(void *c, int t0, int t1)
             from = n0 + keep;
         }
         float *base = rows_base(buf, n0, f->row_floats);
-        pl_conv_plan_run_item(ns->conv_plan, x->ns->in[0] + b * img_in, base, from, n1);
+        if (f->wide) pl_conv_plan_run_wide(ns->conv_plan, x->ns->in[0] + b * img_in, base, from, n1);
+        else pl_conv_plan_run_item(ns->conv_plan, x->ns->in[0] + b * img_in, base, from, n1);
         cur = b, c0 = n0, c1 = n1;
         if (f->is_pool) {
             pl_pool_shape one = ns[1].pool;
             one.n = 1;
             size_t img_out = (size_t)one.out_h * one.out_w * one.c;
-            pl_pool_run(&one, base, &ns[1].ep, ns[1].out + b * img_out, o0, o1);
+            pl_pool_run_pitch(&one, f->wide ? cs->in_w : one.in_w, base, &ns[1].ep,
+                              ns[1].out + b * img_out, o0, o1);
         } else {
             for (int j = 1; j <= f->n_cons; j++) {
                 const pl_conv_shape *hs = pl_conv_plan_shape(ns[j].conv_plan);
