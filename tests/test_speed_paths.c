@@ -50,7 +50,8 @@ static void ref_sample(const pl_image *img, const float m[6], const pl_input_spe
 }
 
 /* RGB and RGBA (the fast paths read 4 bytes per pixel), boxes inside,
- * across every border (incl. the last row) and larger than the image. */
+ * across every border (incl. the last row) and larger than the image,
+ * upright (the axis-aligned path) and rotated (the general one). */
 static void check_crops(int channels)
 {
     pl_image img = {0};
@@ -70,6 +71,11 @@ static void check_crops(int channels)
         float side = 6.0f + (float)(it * 13 % 150);
         float m[6];
         pl_box_to_affine(x1, y1, x1 + side - 1, y1 + side - 1, size, size, m);
+        if (it % 4 == 3) { /* a rotated face: the general path */
+            float ang = 0.05f * (float)(it % 13) - 0.3f, c = cosf(ang), sn = sinf(ang);
+            float s0 = m[0];
+            m[0] = s0 * c, m[1] = -s0 * sn, m[3] = s0 * sn, m[4] = s0 * c;
+        }
         pl_input_spec spec = {size, size, it % 3 == 0, {127.5f, 127.5f, 127.5f},
                               {1 / 128.0f, 1 / 128.0f, 1 / 128.0f},
                               it % 2 ? PL_LAYOUT_NWHC : PL_LAYOUT_NHWC, 1};

@@ -275,6 +275,54 @@ static int sample_axis_aligned(const pl_image *img, const float m[6], const pl_i
     return 1;
 }
 
+/* Source coordinates of sample (sx, sy) of output pixel (x, y): one
+ * expression for every path, so every path samples the same points. */
+static inline void sample_point(const float m[6], int k, int x, int y, int sx, int sy, float *ix,
+                                float *iy)
+{
+    float cx = (float)x + ((float)sx + 0.5f) / (float)k;
+    float cy = (float)y + ((float)sy + 0.5f) / (float)k;
+    *ix = m[0] * cx + m[1] * cy + m[2] - 0.5f;
+    *iy = m[3] * cx + m[4] * cy + m[5] - 0.5f;
+}
+
+#ifdef __SSE2__
+/* The general map (rotated faces) for n <= 4 neighbouring output pixels
+ * of row y, side by side as in four_pixel_sums: a sample whose four taps
+ * are inside, with a byte after the last one, is summed from 4-byte loads;
+ * any other goes through sample_add. Each sum's terms and order are the
+ * plain loop's (sample_add skips zero weights, which add +0: the same). */
+static void affine_sums(const pl_image *img, const float m[6], int k, int bgr, int x, int y, int n,
+                        float acc[4][3])
+{
+    int W = img->w, H = img->h, C = img->c;
+    size_t stride = (size_t)W * C;
+    __m128 a[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
+    for (int sy = 0; sy < k; sy++)
+        for (int sx = 0; sx < k; sx++)
+            for (int i = 0; i < n; i++) {
+                float ix, iy;
+                sample_point(m, k, x + i, y, sx, sy, &ix, &iy);
+                int x0 = floor_int(ix), y0 = floor_int(iy);
+                int inside = x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H &&
+                             (C >= 4 || x0 + 2 < W || y0 + 2 < H);
+                if (!inside) {
+                    vec_store3(a[i], acc[i]);
+                    sample_add(img, ix, iy, bgr, acc[i]);
+                    a[i] = _mm_setr_ps(acc[i][0], acc[i][1], acc[i][2], 0.0f);
+                    continue;
+                }
+                float fx = ix - (float)x0, fy = iy - (float)y0;
+                const uint8_t *p = img->px + (size_t)y0 * stride + (size_t)x0 * C;
+                a[i] = _mm_add_ps(a[i], _mm_mul_ps(_mm_set1_ps((1 - fx) * (1 - fy)), px_vec4(p, bgr)));
+                a[i] = _mm_add_ps(a[i], _mm_mul_ps(_mm_set1_ps(fx * (1 - fy)), px_vec4(p + C, bgr)));
+                a[i] = _mm_add_ps(a[i], _mm_mul_ps(_mm_set1_ps((1 - fx) * fy), px_vec4(p + stride, bgr)));
+                a[i] = _mm_add_ps(a[i], _mm_mul_ps(_mm_set1_ps(fx * fy), px_vec4(p + stride + C, bgr)));
+            }
+    for (int i = 0; i < n; i++) vec_store3(a[i], acc[i]);
+}
+#endif
+
 void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec *spec,
                       float *out)
 {
@@ -282,19 +330,25 @@ void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec
     if (sample_axis_aligned(img, m, spec, k, out)) return;
     float inv_k2 = 1.0f / (float)(k * k);
     for (int y = 0; y < spec->h; y++) {
-        for (int x = 0; x < spec->w; x++) {
-            float acc[3] = {0, 0, 0};
-            for (int sy = 0; sy < k; sy++) {
-                for (int sx = 0; sx < k; sx++) {
-                    float cx = (float)x + ((float)sx + 0.5f) / (float)k;
-                    float cy = (float)y + ((float)sy + 0.5f) / (float)k;
-                    float ix = m[0] * cx + m[1] * cy + m[2] - 0.5f;
-                    float iy = m[3] * cx + m[4] * cy + m[5] - 0.5f;
-                    sample_add(img, ix, iy, spec->bgr, acc);
-                }
-            }
-            for (int c = 0; c < 3; c++)
-                out[out_index(spec, x, y, c)] = (acc[c] * inv_k2 - spec->mean[c]) * spec->scale[c];
+        for (int x = 0; x < spec->w;) {
+            float acc[4][3] = {{0}};
+            int n = 1;
+#ifdef __SSE2__
+            if (img->c >= 3) {
+                n = spec->w - x < 4 ? spec->w - x : 4;
+                affine_sums(img, m, k, spec->bgr, x, y, n, acc);
+            } else
+#endif
+                for (int sy = 0; sy < k; sy++)
+                    for (int sx = 0; sx < k; sx++) {
+                        float ix, iy;
+                        sample_point(m, k, x, y, sx, sy, &ix, &iy);
+                        sample_add(img, ix, iy, spec->bgr, acc[0]);
+                    }
+            for (int i = 0; i < n; i++)
+                for (int c = 0; c < 3; c++)
+                    out[out_index(spec, x + i, y, c)] = (acc[i][c] * inv_k2 - spec->mean[c]) * spec->scale[c];
+            x += n;
         }
     }
 }
