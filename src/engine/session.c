@@ -22,6 +22,7 @@
  */
 #include "engine/session.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,6 +64,7 @@ typedef struct node_state {
     pl_epilogue ep;
     float *slope;            /* owned: a shared PReLU alpha, one per channel */
     fusion fu;               /* fu.n_cons > 0: runs its consumers (fast mode) */
+    int softmax2;            /* SOFTMAX over a last axis of 2: pairs (fast)  */
     int fused;               /* computed by an earlier node's fusion (fast)  */
 } node_state;
 
@@ -363,6 +365,19 @@ static void prepare_fast(pl_session *s, const pl_node *n, node_state *ns)
     }
 }
 
+/* Detector heads' SOFTMAX over two classes (PNet: one pair per output
+ * pixel, ~100k a strip) runs as its own loop, split over threads. */
+static int is_softmax2(const pl_graph *g, const pl_node *n)
+{
+    if (n->op != PL_OP_SOFTMAX) return 0;
+    const pl_tensor *x = &g->tensors[n->inputs[0]];
+    int axis = n->params.axis < 0 ? n->params.axis + x->rank : n->params.axis;
+    return x->rank > 0 && axis == x->rank - 1 && x->dims[x->rank - 1] == 2;
+}
+
+/* PAIRS_PER_TASK pairs of a softmax2 node per task. */
+#define PAIRS_PER_TASK 4096
+
 static pl_status prepare_nodes(pl_session *s, pl_error *err)
 {
     pl_graph *g = s->g;
@@ -381,6 +396,7 @@ static pl_status prepare_nodes(pl_session *s, pl_error *err)
         if (!expand_slope(s, n, ns))
             return pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", g->source);
         prepare_fast(s, n, ns);
+        ns->softmax2 = is_softmax2(g, n);
     }
     return PL_OK;
 }
@@ -682,6 +698,33 @@ static void task_fused(void *c, int t0, int t1)
     atomic_store(&s->slot_busy[k], 0);
 }
 
+/* The reference softmax's arithmetic for pairs, step for step (max, the
+ * exponentials, their sum from 0, the divisions), so the results are
+ * bit-identical; but the pair's larger value gives expf(0), exactly 1,
+ * which is not computed again: half the expf calls. */
+static void task_softmax2(void *c, int t0, int t1)
+{
+    task_ctx *x = c;
+    const pl_tensor *in = &x->s->g->tensors[x->n->inputs[0]];
+    int64_t pairs = pl_tensor_numel(in) / 2;
+    int64_t p0 = (int64_t)t0 * PAIRS_PER_TASK, p1 = (int64_t)t1 * PAIRS_PER_TASK;
+    if (p1 > pairs) p1 = pairs;
+    const float *xp = x->ns->in[0];
+    float *yp = x->ns->out;
+    for (int64_t p = p0; p < p1; p++) {
+        float a = xp[2 * p], b = xp[2 * p + 1], m = -INFINITY;
+        m = a > m ? a : m;
+        m = b > m ? b : m;
+        float da = a - m, db = b - m;
+        float ea = da == 0.0f ? 1.0f : expf(da), eb = db == 0.0f ? 1.0f : expf(db);
+        float sum = 0.0f;
+        sum += ea;
+        sum += eb;
+        yp[2 * p] = ea / sum;
+        yp[2 * p + 1] = eb / sum;
+    }
+}
+
 static void note_profile(pl_session *s, int i, double ms)
 {
     node_profile *p = &s->prof[i];
@@ -692,7 +735,8 @@ static void note_profile(pl_session *s, int i, double ms)
     snprintf(p->kernel, sizeof p->kernel, "%s",
              ns->conv_plan ? pl_conv_plan_name(ns->conv_plan)
              : ns->fc_plan ? pl_fc_plan_name(ns->fc_plan)
-             : ns->pool_fast ? "simd-pool" : "reference");
+             : ns->pool_fast ? "simd-pool"
+             : ns->softmax2 && s->mode == PL_KERNELS_FAST ? "softmax2" : "reference");
     if (ns->fu.n_cons && s->mode == PL_KERNELS_FAST) {
         char what[16];
         if (ns->fu.is_pool) snprintf(what, sizeof what, "+pool");
@@ -722,6 +766,10 @@ pl_status pl_session_run(pl_session *s, pl_error *err)
         else if (fast && ns->conv_plan) fn = task_conv_plan;
         else if (fast && ns->fc_plan) fn = task_fc_plan;
         else if (fast && ns->pool_fast) fn = task_pool, tasks = ns->pool.out_h; /* rows of all items */
+        else if (fast && ns->softmax2) {
+            int64_t pairs = pl_tensor_numel(&s->g->tensors[s->g->nodes[i].inputs[0]]) / 2;
+            fn = task_softmax2, tasks = (int)((pairs + PAIRS_PER_TASK - 1) / PAIRS_PER_TASK);
+        }
         double t0 = s->prof ? now_ms() : 0;
         pl_threadpool_run(s->pool, tasks, fn, &c);
         if (s->prof) note_profile(s, i, now_ms() - t0);
