@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "engine/session.h"
 #include "engine/threadpool.h"
@@ -209,6 +212,22 @@ static const float *output_with_last_dim(pl_session *s, int n_outputs, int last,
  * the reads and the writes in cache (a plain loop writes one float per
  * network row, lh * 12 bytes apart). */
 #define TRANSPOSE_BAND 16
+
+#ifdef __SSE2__
+/* One pixel normalised as normalize() does, from one 4-byte load and with
+ * one 4-float store: lane 3 (the next byte) lands on the next pixel's
+ * first float, which is written after it. So the caller must know a byte
+ * follows the pixel and that a pixel is stored after this one. */
+static inline void normalize_px4(const uint8_t *src, float *dst)
+{
+    int v;
+    memcpy(&v, src, sizeof v);
+    __m128i z = _mm_setzero_si128();
+    __m128 f = _mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(v), z), z));
+    _mm_storeu_ps(dst, _mm_mul_ps(_mm_sub_ps(f, _mm_set1_ps(127.5f)), _mm_set1_ps(1.0f / 128.0f)));
+}
+#endif
+
 static void transpose_in(const pl_image *lvl, int c0, int rows, float *in)
 {
     int lw = lvl->w, lh = lvl->h, ch = lvl->c;
@@ -218,7 +237,13 @@ static void transpose_in(const pl_image *lvl, int c0, int rows, float *in)
         for (int x = 0; x < rows; x++) {
             const uint8_t *src = lvl->px + (size_t)y0 * src_stride + (size_t)(c0 + x) * ch;
             float *dst = in + ((size_t)x * lh + y0) * 3;
-            for (int y = y0; y < y1; y++, src += src_stride, dst += 3) {
+            int y = y0;
+#ifdef __SSE2__
+            /* Rows but the level's last: the next image row follows the
+             * pixel, and pixel y + 1 of this network row is stored next. */
+            for (; y < y1 && y + 1 < lh; y++, src += src_stride, dst += 3) normalize_px4(src, dst);
+#endif
+            for (; y < y1; y++, src += src_stride, dst += 3) {
                 dst[0] = normalize(src[0]);
                 dst[1] = normalize(src[1]);
                 dst[2] = normalize(src[2]);
