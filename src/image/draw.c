@@ -31,11 +31,11 @@ void pl_image_blend_rect(pl_image *img, int x, int y, int w, int h, uint32_t rgb
     int c = img->c, a = alpha;
     for (int r = y; r < y + h; r++) {
         uint8_t *p = img->px + ((size_t)r * img->w + x) * c;
+        if (a == 255) {
+            pl_img_fill_pixels(p, (size_t)w, c, col);
+            continue;
+        }
         for (int q = 0; q < w; q++, p += c) {
-            if (a == 255) {
-                memcpy(p, col, (size_t)c);
-                continue;
-            }
             int nc = c == 4 ? 3 : c; /* alpha channel stays */
             for (int k = 0; k < nc; k++) p[k] = (uint8_t)((col[k] * a + p[k] * (255 - a) + 127) / 255);
         }

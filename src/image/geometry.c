@@ -59,8 +59,7 @@ pl_status pl_image_crop_pad(const pl_image *src, int x, int y, int w, int h, uin
     if (st) return st;
     uint8_t col[4];
     pl_img_colour(fill, src->c, col);
-    size_t n = (size_t)w * h;
-    for (size_t i = 0; i < n; i++) memcpy(out->px + i * src->c, col, (size_t)src->c);
+    pl_img_fill_pixels(out->px, (size_t)w * h, src->c, col);
     /* Intersection of the asked rectangle with the source, in both frames. */
     long long sx0 = x > 0 ? x : 0, sy0 = y > 0 ? y : 0;
     long long sx1 = (long long)x + w < src->w ? (long long)x + w : src->w;

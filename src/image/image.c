@@ -151,6 +151,18 @@ void pl_img_colour(uint32_t rgb, int c, uint8_t px[4])
     if (c == 1) px[0] = (uint8_t)rgb;
 }
 
+void pl_img_fill_pixels(uint8_t *p, size_t n, int c, const uint8_t px[4])
+{
+    if (!n) return;
+    memcpy(p, px, (size_t)c);
+    size_t done = 1;
+    while (done < n) {
+        size_t run = done < n - done ? done : n - done;
+        memcpy(p + done * c, p, run * c);
+        done += run;
+    }
+}
+
 /* ---- EXIF orientation ---------------------------------------------------- */
 
 void pl_orient_size(int o, int w, int h, int *uw, int *uh)

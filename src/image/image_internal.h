@@ -60,5 +60,8 @@ void pl_img_rgba_over_white(uint8_t *px, size_t n);
 /* 0xRRGGBB as the bytes of one pixel with c channels: R,G,B,255; for
  * grey (c = 1) the low byte, so callers pass 0x808080-style greys. */
 void pl_img_colour(uint32_t rgb, int c, uint8_t px[4]);
+/* n pixels of c bytes at p, each set to px (a fill that copies doubling
+ * runs: one memcpy per pixel was the slow part of drawing the outputs). */
+void pl_img_fill_pixels(uint8_t *p, size_t n, int c, const uint8_t px[4]);
 
 #endif
