@@ -169,6 +169,31 @@ TEST(binary_split_across_threads_match_naive)
     for (int trial = 0; trial < 24; trial++) binary_case(1000 + trial, 1);
 }
 
+/* An image minus a per-channel mean ([1,150,150,3] - [3], and mirrored),
+ * 67500 elements on 3 threads: tasks of 16384 elements start mid-pixel. */
+TEST(binary_row_broadcast_split_mid_row)
+{
+    int64_t xd[4] = {1, 150, 150, 3}, cd[1] = {3}, n = 67500;
+    float mean[3] = {0.25f, -0.5f, 0.125f};
+    float *x = malloc(sizeof(float) * (size_t)n), *want = malloc(sizeof(float) * (size_t)n);
+    h_fill(x, n, 11);
+    for (int k = 0; k < 4; k++) {
+        pl_graph *g = pl_graph_new("t");
+        int xi = h_input(g, "x", 4, xd), c = h_const(g, "m", 1, cd, mean), y;
+        pl_node *nd = k % 2 ? h_node(g, PL_OP_SUB, 2, c, xi, 0, 0, &y)
+                            : h_node(g, PL_OP_SUB, 2, xi, c, 0, 0, &y);
+        if (k >= 2) nd->params.act = PL_ACT_RELU;
+        pl_graph_add_output(g, y);
+        for (int64_t i = 0; i < n; i++) {
+            float v = k % 2 ? mean[i % 3] - x[i] : x[i] - mean[i % 3];
+            want[i] = k >= 2 && v <= 0.0f ? 0.0f : v;
+        }
+        expect_exact(g, 3, x, 4, xd, want, n, k % 2 ? "mean - x" : "x - mean");
+    }
+    free(x);
+    free(want);
+}
+
 /* fr_detect's box decoding: [1,4420,2] with a scalar, with a [4420,2]
  * constant, and a scalar divided by a tensor. */
 TEST(binary_box_decoding_shapes)

@@ -284,6 +284,38 @@ static int PL_VECTORISE binary_run(pl_op op, pl_act act, float *y, const float *
 #undef BIN_LOOP_A_FIXED
 #undef BIN_SWITCH
 
+/* Short rows with one operand's row repeated over all of them (x - mean[3]
+ * on an NHWC image: after coalescing, [P, 3] with strides [3, 1] and [0, 1]).
+ * A loop call per 3-element row costs more than the row, so the repeated
+ * row is laid out end to end in `rep` and blocks of whole rows go through
+ * binary_run as one contiguous run; element by element it is the same
+ * operation on the same two values. Returns 0 when the shape is not this
+ * one (or a fused PReLU, which indexes its slope by channel, is there). */
+static int binary_row_broadcast(const bcast *b, const pl_node *n, const float *const *in,
+                                float *y, int64_t e0, int64_t e1)
+{
+    enum { REP = 256 };
+    int64_t Q = b->dims[1];
+    if (b->rank != 2 || Q > REP / 4 || n->params.act == PL_ACT_PRELU) return 0;
+    int a_rows = b->sa[0] == Q && b->sa[1] == 1 && b->sb[0] == 0 && b->sb[1] == 1;
+    int b_rows = b->sb[0] == Q && b->sb[1] == 1 && b->sa[0] == 0 && b->sa[1] == 1;
+    if (!a_rows && !b_rows) return 0;
+    float rep[REP];
+    int64_t L = REP / Q * Q; /* whole rows */
+    const float *row = a_rows ? in[1] : in[0], *full = a_rows ? in[0] : in[1];
+    for (int64_t i = 0; i < L; i++) rep[i] = row[i % Q];
+    for (int64_t e = e0; e < e1;) {
+        int64_t q = e % Q, run = L - q < e1 - e ? L - q : e1 - e;
+        int done = a_rows ? binary_run(n->op, n->params.act, y + e, full + e, 1, rep + q, 1, run)
+                          : binary_run(n->op, n->params.act, y + e, rep + q, 1, full + e, 1, run);
+        if (!done)
+            for (int64_t i = 0; i < run; i++)
+                y[e + i] = pl_act_value(y[e + i], &n->params, NULL, 0); /* not PReLU */
+        e += run;
+    }
+    return 1;
+}
+
 /* Elements [e0, e1) of the output, walked run by run over the coalesced
  * axes (see coalesce). */
 static void run_binary(const pl_graph *g, const pl_node *n, const float *const *in, float *y,
@@ -292,6 +324,7 @@ static void run_binary(const pl_graph *g, const pl_node *n, const float *const *
     if (e0 >= e1) return;
     bcast b;
     bcast_init(&b, tin(g, n, 0), tin(g, n, 1), tout(g, n), n->params.act == PL_ACT_PRELU);
+    if (binary_row_broadcast(&b, n, in, y, e0, e1)) return;
     const float *slope = fused_slope(n, in);
     int r = b.rank;
     int64_t idx[PL_MAX_RANK], oa = 0, ob = 0, rem = e0;
