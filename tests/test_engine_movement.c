@@ -452,3 +452,53 @@ TEST(softmax_any_axis_match_naive)
         free(want);
     }
 }
+
+/* ---- reductions ------------------------------------------------------------- */
+
+/* Any set of reduced axes, keep_dims or not; blocks of adjacent reduced
+ * axes (global pooling) take the fast loop, interleaved ones the general
+ * walk. Each output adds its inputs in the order of x. */
+TEST(reduce_random_axes_match_naive)
+{
+    static const pl_op ops[] = {PL_OP_REDUCE_SUM, PL_OP_REDUCE_MEAN, PL_OP_REDUCE_MAX};
+    static const int64_t sizes[] = {1, 2, 3, 5, 7, 16};
+    for (int trial = 0; trial < 300; trial++) {
+        int rank = 1 + rnd(6), mask = rnd(1 << rank), keep = rnd(2);
+        pl_op op = ops[rnd(3)];
+        int64_t xd[PL_MAX_RANK], yd[PL_MAX_RANK], count = 1;
+        for (int i = 0; i < rank; i++) xd[i] = sizes[rnd(6)];
+        if (trial == 0) { /* faceres's global pooling */
+            rank = 4, mask = 6, keep = 0, op = PL_OP_REDUCE_MEAN;
+            xd[0] = 1, xd[1] = 7, xd[2] = 7, xd[3] = 1024;
+        }
+        if (numel_of(rank, xd) > 30000) xd[0] = 1;
+        for (int i = 0; i < rank; i++) {
+            if (mask >> i & 1) count *= xd[i];
+            yd[i] = mask >> i & 1 ? 1 : xd[i]; /* the keep_dims shape, for indexing */
+        }
+        int64_t n = numel_of(rank, xd), ny = numel_of(rank, yd), idx[PL_MAX_RANK];
+        float *x = malloc(sizeof(float) * (size_t)n), *want = malloc(sizeof(float) * (size_t)ny);
+        h_fill(x, n, (unsigned)trial);
+        for (int64_t i = 0; i < ny; i++) want[i] = op == PL_OP_REDUCE_MAX ? -INFINITY : 0.0f;
+        for (int64_t e = 0; e < n; e++) {
+            unravel(e, rank, xd, idx);
+            int64_t o = 0;
+            for (int i = 0; i < rank; i++) o = o * yd[i] + (mask >> i & 1 ? 0 : idx[i]);
+            if (op == PL_OP_REDUCE_MAX) want[o] = x[e] > want[o] ? x[e] : want[o];
+            else want[o] += x[e];
+        }
+        if (op == PL_OP_REDUCE_MEAN)
+            for (int64_t i = 0; i < ny; i++) want[i] /= (float)count;
+        pl_graph *g = pl_graph_new("t");
+        int xi = h_input(g, "x", rank, xd), y;
+        pl_node *nd = h_node(g, op, 1, xi, 0, 0, 0, &y);
+        nd->params.reduce.axes_mask = mask;
+        nd->params.reduce.keep_dims = keep;
+        pl_graph_add_output(g, y);
+        char what[64];
+        snprintf(what, sizeof what, "%s trial %d rank %d mask %#x", pl_op_name(op), trial, rank, mask);
+        expect_exact(g, 1, x, rank, xd, want, ny, what);
+        free(x);
+        free(want);
+    }
+}

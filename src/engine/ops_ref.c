@@ -400,10 +400,56 @@ static void run_affine(const pl_graph *g, const pl_node *n, const float *const *
 
 /* ---- reductions, softmax, l2 ----------------------------------------------- */
 
+/* y[o, i] = reduction over r of x[o, r, i]: every reduction whose reduced
+ * axes are adjacent once axes of size 1 are ignored (NHWC global pooling:
+ * [1, H*W, C]; a last-axis sum: [rows, n, 1]). The inner loop runs over
+ * i, contiguous in x and y (vectorised); each output still takes its
+ * inputs in the order of x, as the per-element walk does. */
+static void PL_VECTORISE reduce_3d(int is_max, const float *x, float *y, int64_t outer,
+                                   int64_t len, int64_t inner)
+{
+    for (int64_t o = 0; o < outer; o++) {
+        float *yo = y + o * inner;
+        for (int64_t i = 0; i < inner; i++) yo[i] = is_max ? -INFINITY : 0.0f;
+        for (int64_t r = 0; r < len; r++) {
+            const float *xp = x + (o * len + r) * inner;
+            if (is_max)
+                for (int64_t i = 0; i < inner; i++) yo[i] = xp[i] > yo[i] ? xp[i] : yo[i];
+            else
+                for (int64_t i = 0; i < inner; i++) yo[i] += xp[i];
+        }
+    }
+}
+
+/* Whether the reduced axes (mask) of x are one block once size-1 axes are
+ * left out; then x is [outer, len, inner] with len the reduced part. */
+static int reduce_block(const pl_tensor *xt, int mask, int64_t *outer, int64_t *len,
+                        int64_t *inner)
+{
+    int seen = 0; /* 0: before the reduced block, 1: in it, 2: after it */
+    *outer = *len = *inner = 1;
+    for (int d = 0; d < xt->rank; d++) {
+        if (xt->dims[d] == 1) continue;
+        int red = (mask >> d) & 1;
+        if (red && seen == 2) return 0;
+        if (red) seen = 1;
+        else if (seen == 1) seen = 2;
+        *(red ? len : seen ? inner : outer) *= xt->dims[d];
+    }
+    return 1;
+}
+
 static void run_reduce(const pl_graph *g, const pl_node *n, const float *x, float *y)
 {
     const pl_tensor *xt = tin(g, n, 0);
     int r = xt->rank, mask = n->params.reduce.axes_mask;
+    int64_t outer, len, inner;
+    if (reduce_block(xt, mask, &outer, &len, &inner)) {
+        reduce_3d(n->op == PL_OP_REDUCE_MAX, x, y, outer, len, inner);
+        if (n->op == PL_OP_REDUCE_MEAN)
+            for (int64_t i = 0; i < outer * inner; i++) y[i] /= (float)len;
+        return;
+    }
     int64_t ostride[PL_MAX_RANK], s = 1, count = 1, numel_out = 1;
     for (int d = r - 1; d >= 0; d--) {
         if (mask & (1 << d)) {
