@@ -87,6 +87,23 @@ int pl_conv_plan_can_run_wide(const pl_conv_plan *p);
 void pl_conv_plan_run_wide(const pl_conv_plan *p, const float *x, float *y,
                            int row_begin, int row_end);
 
+/* Merged 1x1 heads: a flat (1x1, stride 1, unpadded) plan whose output
+ * channels belong to several tensors, in order: the first c[0] channels
+ * to y[0] (c[0] floats a pixel), the next c[1] to y[1], ... (PNet's 32->2
+ * and 32->4 heads run as one 32->6 layer: one pass over their input, half
+ * the FMAs). Each channel is summed as by a plan of its own tensor alone,
+ * bit for bit. can_run_split: the plan's channels fit one register block.
+ * Rows [row_begin, row_end) of one item; y[k] point at row 0 of it. */
+#define PL_SPLIT_MAX 4
+typedef struct pl_split {
+    int n;
+    float *y[PL_SPLIT_MAX];
+    int c[PL_SPLIT_MAX];
+} pl_split;
+int pl_conv_plan_can_run_split(const pl_conv_plan *p);
+void pl_conv_plan_run_split(const pl_conv_plan *p, const float *x, const pl_split *ys,
+                            int row_begin, int row_end);
+
 typedef struct pl_fc_plan pl_fc_plan;
 pl_fc_plan *pl_fc_plan_new(int n, int k, const float *w, const float *bias,
                            const pl_epilogue *ep);

@@ -28,6 +28,9 @@ static const int avx2_masks[9][8] = {
 #define V_NEGSEL(v, s) _mm256_blendv_ps((v), _mm256_mul_ps((v), (s)), (v))
 #define V_STORE(p, v) _mm256_storeu_ps((p), (v))
 #define V_STORE_PART(p, v, n) _mm256_maskstore_ps((p), AVX2_MASK(n), (v))
+#define V_LANES_FROM(v, lo)                                                    \
+    _mm256_permutevar8x32_ps((v), _mm256_add_epi32(_mm256_set1_epi32(lo),      \
+                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)))
 /* For exp/tanh/sigmoid (kernels_simd.h, v_exp). */
 #define V_SUB(a, b) _mm256_sub_ps((a), (b))
 #define V_DIV(a, b) _mm256_div_ps((a), (b))

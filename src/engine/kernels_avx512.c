@@ -19,6 +19,9 @@
     _mm512_mask_mul_ps((v), _mm512_cmp_ps_mask((v), _mm512_setzero_ps(), _CMP_LT_OQ), (v), (s))
 #define V_STORE(p, v) _mm512_storeu_ps((p), (v))
 #define V_STORE_PART(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1), (v))
+#define V_LANES_FROM(v, lo)                                                    \
+    _mm512_permutexvar_ps(_mm512_add_epi32(_mm512_set1_epi32(lo),              \
+                          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)), (v))
 /* For exp/tanh/sigmoid (kernels_simd.h, v_exp). */
 #define V_SUB(a, b) _mm512_sub_ps((a), (b))
 #define V_DIV(a, b) _mm512_div_ps((a), (b))

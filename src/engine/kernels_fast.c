@@ -131,6 +131,9 @@ static int plan_dense(pl_conv_plan *p, const float *w, const float *bias, int vl
         s->pad_top == 0 && s->pad_left == 0 && s->out_h == s->in_h - s->kh + 1 &&
         s->out_w == s->in_w - s->kw + 1 && s->out_w < 2 * tile_px && p->icg <= 4)
         p->run_wide = vl == PL_VL_AVX512 ? pl_conv_dense_wide_avx512 : pl_conv_dense_wide_avx2;
+    /* Merged heads store each lane range to its own tensor: one block. */
+    if (p->flat && s->groups == 1 && p->nv == 1 && p->n_cb == 1)
+        p->run_split = vl == PL_VL_AVX512 ? pl_conv_1x1_split_avx512 : pl_conv_1x1_split_avx2;
     const char *what = p->flat ? "1x1" : (s->groups > 1 ? "grouped" : "direct");
     snprintf(p->name, sizeof p->name, "%s-%s%dx%d", isa_name(vl), what, s->kh, s->kw);
     if (p->flat) snprintf(p->name, sizeof p->name, "%s-1x1", isa_name(vl));
@@ -226,6 +229,17 @@ void pl_conv_plan_run_wide(const pl_conv_plan *p, const float *x, float *y,
     if (row_end > p->s.out_h) row_end = p->s.out_h;
     if (!p->run_wide || row_begin >= row_end) return;
     p->run_wide(p, x, y, row_begin, row_end);
+}
+
+int pl_conv_plan_can_run_split(const pl_conv_plan *p) { return p && p->run_split; }
+
+void pl_conv_plan_run_split(const pl_conv_plan *p, const float *x, const pl_split *ys,
+                            int row_begin, int row_end)
+{
+    if (row_begin < 0) row_begin = 0;
+    if (row_end > p->s.out_h) row_end = p->s.out_h;
+    if (!p->run_split || row_begin >= row_end) return;
+    p->run_split(p, x, ys, row_begin, row_end);
 }
 
 const char *pl_conv_plan_name(const pl_conv_plan *p) { return p ? p->name : "reference"; }

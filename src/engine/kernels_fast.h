@@ -37,6 +37,9 @@ struct pl_conv_plan {
     /* pl_conv_plan_run_wide, or NULL when the shape does not allow it */
     void (*run_wide)(const struct pl_conv_plan *p, const float *x, float *y,
                      int row_begin, int row_end);
+    /* pl_conv_plan_run_split, or NULL */
+    void (*run_split)(const struct pl_conv_plan *p, const float *x, const pl_split *ys,
+                      int row_begin, int row_end);
     char name[40];
 };
 
@@ -57,6 +60,8 @@ struct pl_fc_plan {
 void pl_conv_dense_avx2(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_conv_dense_wide_avx2(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_conv_dense_wide_avx512(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
+void pl_conv_1x1_split_avx2(const pl_conv_plan *p, const float *x, const pl_split *ys, int r0, int r1);
+void pl_conv_1x1_split_avx512(const pl_conv_plan *p, const float *x, const pl_split *ys, int r0, int r1);
 void pl_conv_dw_avx2(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_fc_avx2(const pl_fc_plan *p, int m, const float *x, float *y, int m0, int m1);
 void pl_conv_dense_avx512(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);

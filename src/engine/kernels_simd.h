@@ -7,7 +7,8 @@
  * Required macros: VL (floats per vector), vec, V_ZERO(), V_LOAD(p),
  * V_LOAD_PART(p, n), V_BCAST(p), V_SET1(f), V_FMA(a, b, c) = a*b + c,
  * V_ADD, V_MUL, V_MAX, V_MIN, V_NEGSEL(v, s) = v < 0 ? v*s : v,
- * V_STORE(p, v), V_STORE_PART(p, v, n), SUFFIX(name); for exp/tanh/
+ * V_STORE(p, v), V_STORE_PART(p, v, n), V_LANES_FROM(v, lo) (lane i takes
+ * lane lo + i; the top lo lanes are undefined), SUFFIX(name); for exp/tanh/
  * sigmoid V_SUB, V_DIV, V_ROUND (to nearest), V_POW2I(n) = 2^n for a
  * whole-number n, V_ABS, V_COPYSIGN(m, s), V_SEL_LT(a, b, t, f); and the register
  * tile sizes P_NV1 / P_NV2 (output pixels per tile for 1 or 2 vectors of
@@ -52,6 +53,8 @@ typedef struct tile_args {
     int nvalid;              /* output channels of this block that exist  */
     int kx_merge;            /* one dot product per filter row (see tile_body) */
     int prefetch;            /* 1x1 layers streaming from memory: fetch ahead */
+    const pl_split *split;   /* pl_conv_plan_run_split: the outputs, or NULL */
+    ptrdiff_t q;             /* split: the tile's first pixel              */
 } tile_args;
 
 /* e^x, relative error ~2e-7 (a few float roundings): x = n*ln2 + r with
@@ -230,7 +233,8 @@ ALWAYS_INLINE void tile_tap(vec acc[PMAX][NVMAX], const float *const *xs, const 
 /* Activation, then stores. The branches on the activation and on whether
  * the block is full are taken once per tile, not once per pixel: with few
  * input channels (a 3-channel stem) the epilogue is a large part of a tile. */
-ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const int P, const int NV)
+ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const int P, const int NV,
+                               const int SPLIT_OUT)
 {
     const pl_epilogue *ep = a->ep;
     const pl_act act = ep->act;
@@ -251,7 +255,17 @@ ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const i
     float *y = a->y;
     const ptrdiff_t ypix = a->ypix;
     const int nvalid = a->nvalid;
-    if (nvalid == NV * VL) {
+    if (SPLIT_OUT) {
+        /* Merged heads: output k takes the next split->c[k] lanes of
+         * every pixel, moved down to lane 0 (NV == 1: one block). */
+        const pl_split *sp = a->split;
+        for (int k = 0, lo = 0; k < sp->n; lo += sp->c[k], k++) {
+            float *yk = sp->y[k] + a->q * sp->c[k];
+            const int ck = sp->c[k];
+#pragma GCC unroll 24
+            for (int p = 0; p < P; p++) V_STORE_PART(yk + p * ck, V_LANES_FROM(acc[p][0], lo), ck);
+        }
+    } else if (nvalid == NV * VL) {
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++)
 #pragma GCC unroll 2
@@ -281,7 +295,8 @@ ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const i
 
 /* P pixels whose windows are evenly spaced (a->xpix apart): one row of the
  * interior, or a run of a 1x1 layer. */
-ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV, const int SPLIT)
+ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV, const int SPLIT,
+                             const int SPLIT_OUT)
 {
     vec acc[PMAX][NVMAX];
     if (a->prefetch) {
@@ -307,7 +322,7 @@ ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV, cons
             tile_tap_strided(acc, x0, a->xpix, wp, n, P, NV, SPLIT);
         }
     }
-    tile_finish(acc, a, P, NV);
+    tile_finish(acc, a, P, NV, SPLIT_OUT);
 }
 
 /* Where a gather tile's pixels are: P consecutive output pixels of one
@@ -359,13 +374,15 @@ ALWAYS_INLINE void gather_body(const tile_args *a, const gather_geom *gg, const 
             tile_tap(acc, xs, wp, a->icg, P, NV);
         }
     }
-    tile_finish(acc, a, P, NV);
+    tile_finish(acc, a, P, NV, 0);
 }
 
 /* One function per (pixels, vectors) tile: the compiler keeps the
  * accumulators in registers only when both are constants. */
 #define TILE_FN(P, NV)                                                         \
-    static void SUFFIX(tile_##P##_##NV)(const tile_args *a) { tile_body(a, P, NV, 0); }
+    static void SUFFIX(tile_##P##_##NV)(const tile_args *a) { tile_body(a, P, NV, 0, 0); }
+#define SPLIT_FN(P)                                                            \
+    static void SUFFIX(split_##P)(const tile_args *a) { tile_body(a, P, 1, 0, 1); }
 TILE_FN(1, 1)
 TILE_FN(2, 1)
 TILE_FN(4, 1)
@@ -374,10 +391,15 @@ TILE_FN(1, 2)
 TILE_FN(2, 2)
 TILE_FN(4, 2)
 TILE_FN(8, 2)
-static void SUFFIX(tile_max_1)(const tile_args *a) { tile_body(a, P_NV1, 1, 0); }
-static void SUFFIX(tile_max_2)(const tile_args *a) { tile_body(a, P_NV2, 2, 0); }
-static void SUFFIX(gemv_1)(const tile_args *a) { tile_body(a, 1, 1, 1); }
-static void SUFFIX(gemv_2)(const tile_args *a) { tile_body(a, 1, 2, 1); }
+static void SUFFIX(tile_max_1)(const tile_args *a) { tile_body(a, P_NV1, 1, 0, 0); }
+static void SUFFIX(tile_max_2)(const tile_args *a) { tile_body(a, P_NV2, 2, 0, 0); }
+static void SUFFIX(gemv_1)(const tile_args *a) { tile_body(a, 1, 1, 1, 0); }
+static void SUFFIX(gemv_2)(const tile_args *a) { tile_body(a, 1, 2, 1, 0); }
+SPLIT_FN(1)
+SPLIT_FN(2)
+SPLIT_FN(4)
+SPLIT_FN(8)
+static void SUFFIX(split_max)(const tile_args *a) { tile_body(a, P_NV1, 1, 0, 1); }
 
 #define GATHER_FN(P, NV)                                                       \
     static void SUFFIX(gather_##P##_##NV)(const tile_args *a, const gather_geom *g) \
@@ -432,6 +454,33 @@ static void SUFFIX(tile_run)(tile_args *a, int count, int nv)
         fns[nv - 1][ti](a);
         a->x0 += sz * a->xpix;
         a->y += sz * a->ypix;
+        a->q += sz;
+        count -= sz;
+    }
+}
+
+/* pl_conv_plan_run_split: a 1x1 layer of one block (n_cb == 1) whose
+ * channels belong to several outputs (merged detector heads), rows
+ * [r0, r1) of one item. Same tiles and sums as dense_flat; only the
+ * stores differ. */
+void SUFFIX(pl_conv_1x1_split)(const pl_conv_plan *p, const float *x, const pl_split *sp, int r0,
+                               int r1)
+{
+    static const int sizes[5] = {P_NV1, 8, 4, 2, 1};
+    static const tile_fn fns[5] = {SUFFIX(split_max), SUFFIX(split_8), SUFFIX(split_4),
+                                   SUFFIX(split_2), SUFFIX(split_1)};
+    const pl_conv_shape *s = &p->s;
+    int q0 = r0 * s->out_w, q1 = r1 * s->out_w;
+    tile_args a = {
+        .x = x, .x0 = (ptrdiff_t)q0 * s->in_c, .xpix = s->in_c, .xdy = 0, .xdx = 0,
+        .ky0 = 0, .ky1 = 1, .kx0 = 0, .kx1 = 1, .kw = 1, .icg = p->icg,
+        .w = p->w, .bias = p->bias, .slope = p->slope, .ep = &p->ep,
+        .prefetch = 1, .split = sp, .q = q0};
+    for (int count = q1 - q0; count > 0;) {
+        int ti = tile_index(count, 1), sz = sizes[ti];
+        fns[ti](&a);
+        a.x0 += sz * a.xpix;
+        a.q += sz;
         count -= sz;
     }
 }

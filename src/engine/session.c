@@ -50,6 +50,7 @@ typedef struct fusion {
     int bands;               /* per batch item                               */
     int wide;                /* the buffer has pl_conv_plan_run_wide's rows  */
     size_t row_floats;       /* one row of the convolution's output, as kept */
+    pl_conv_plan *heads;     /* owned: the 1x1 consumers as one layer, or NULL */
 } fusion;
 
 typedef struct node_state {
@@ -73,7 +74,7 @@ typedef struct node_state {
 typedef struct node_profile {
     double ms;
     long runs;
-    char kernel[24];
+    char kernel[32];
     int64_t dims[4];
 } node_profile;
 
@@ -305,6 +306,7 @@ static void free_node_state(pl_session *s)
     for (int i = 0; i < s->g->n_nodes; i++) {
         node_state *ns = &s->ns[i];
         pl_conv_plan_free(ns->conv_plan);
+        pl_conv_plan_free(ns->fu.heads);
         pl_fc_plan_free(ns->fc_plan);
         free(ns->slope);
         free(ns->in);
@@ -417,6 +419,56 @@ static void fused_rows_needed(const fusion *f, const pl_pool_shape *pool, int co
     if (*r1 < *r0) *r1 = *r0;
 }
 
+/* Several 1x1 consumers of one convolution (PNet's 32->2 and 32->4 heads)
+ * as one layer (32->6): a single pass over their input, and the FMAs of
+ * 8-lane vectors filled 6/8 instead of 2/8 and 4/8. Their channels are
+ * stacked in node order, so each output channel has its own weights, bias
+ * and order of sums as before: bit-identical. NULL when they differ in
+ * activation or do not fit one register block. */
+static pl_conv_plan *merge_heads(const pl_session *s, int first, int k)
+{
+    const pl_graph *g = s->g;
+    pl_conv_shape cs = *pl_conv_plan_shape(s->ns[first].conv_plan);
+    pl_epilogue ep0;
+    int cin = cs.in_c, cout = 0;
+    for (int j = first; j < first + k; j++) {
+        const pl_node *n = &g->nodes[j];
+        pl_epilogue ep;
+        pl_op_epilogue(n, NULL, &ep);
+        if (j == first) ep0 = ep;
+        if (ep.act != ep0.act || ep.alpha != ep0.alpha || ep.lo != ep0.lo || ep.hi != ep0.hi)
+            return NULL;
+        cout += pl_conv_plan_shape(s->ns[j].conv_plan)->out_c;
+    }
+    if (k < 2 || k > PL_SPLIT_MAX) return NULL;
+    float *w = malloc(sizeof(float) * (size_t)cout * cin);
+    float *bias = calloc((size_t)cout, sizeof(float)), *slope = calloc((size_t)cout, sizeof(float));
+    pl_conv_plan *p = NULL;
+    if (w && bias && slope) {
+        for (int j = first, c0 = 0; j < first + k; j++) {
+            const node_state *ns = &s->ns[j];
+            const pl_node *n = &g->nodes[j];
+            int c = pl_conv_plan_shape(ns->conv_plan)->out_c;
+            memcpy(w + (size_t)c0 * cin, ns->in[1], sizeof(float) * (size_t)c * cin);
+            if (n->n_inputs > 2 && ns->in[2]) memcpy(bias + c0, ns->in[2], sizeof(float) * (size_t)c);
+            if (ep0.act == PL_ACT_PRELU)
+                memcpy(slope + c0, ns->in[n->n_inputs - 1], sizeof(float) * (size_t)c);
+            c0 += c;
+        }
+        ep0.slope = ep0.act == PL_ACT_PRELU ? slope : NULL;
+        cs.out_c = cout;
+        p = pl_conv_plan_new(&cs, w, bias, &ep0);
+        if (p && !pl_conv_plan_can_run_split(p)) {
+            pl_conv_plan_free(p);
+            p = NULL;
+        }
+    }
+    free(w);
+    free(bias);
+    free(slope);
+    return p;
+}
+
 /* Turns on the fusions whose nodes all got fast plans, sizes their bands
  * and allocates the per-thread buffers (grow only, like the arena). */
 static pl_status prepare_fusions(pl_session *s, pl_error *err)
@@ -455,6 +507,7 @@ static pl_status prepare_fusions(pl_session *s, pl_error *err)
         if (rows > cs->out_h) rows = cs->out_h;
         f->bands = (f->rows + f->band - 1) / f->band;
         f->n_cons = k;
+        if (!is_pool) f->heads = merge_heads(s, i + 1, k);
         for (int j = i + 1; j <= i + k; j++) s->ns[j].fused = 1;
         if ((size_t)rows * f->row_floats > need) need = (size_t)rows * f->row_floats;
     }
@@ -538,7 +591,7 @@ static void print_profile(const pl_session *s)
     for (int i = 0; i < s->g->n_nodes; i++) {
         const node_profile *p = &s->prof[i];
         if (!p->runs) continue;
-        fprintf(stderr, "%4d %-18s %-20s %5lld %5lld %5lld %5lld %7ld %9.2f %5.1f%%\n", i,
+        fprintf(stderr, "%4d %-18s %-24s %5lld %5lld %5lld %5lld %7ld %9.2f %5.1f%%\n", i,
                 pl_op_name(s->g->nodes[i].op), p->kernel, (long long)p->dims[0], (long long)p->dims[1],
                 (long long)p->dims[2], (long long)p->dims[3], p->runs, p->ms,
                 total > 0 ? 100 * p->ms / total : 0);
@@ -687,6 +740,14 @@ static void task_fused(void *c, int t0, int t1)
             size_t img_out = (size_t)one.out_h * one.out_w * one.c;
             pl_pool_run_pitch(&one, f->wide ? cs->in_w : one.in_w, base, &ns[1].ep,
                               ns[1].out + b * img_out, o0, o1);
+        } else if (f->heads) {
+            pl_split ys = {.n = f->n_cons};
+            for (int j = 1; j <= f->n_cons; j++) {
+                const pl_conv_shape *hs = pl_conv_plan_shape(ns[j].conv_plan);
+                ys.c[j - 1] = hs->out_c;
+                ys.y[j - 1] = ns[j].out + b * (size_t)hs->out_h * hs->out_w * hs->out_c;
+            }
+            pl_conv_plan_run_split(f->heads, base, &ys, o0, o1);
         } else {
             for (int j = 1; j <= f->n_cons; j++) {
                 const pl_conv_shape *hs = pl_conv_plan_shape(ns[j].conv_plan);
@@ -740,7 +801,7 @@ static void note_profile(pl_session *s, int i, double ms)
     if (ns->fu.n_cons && s->mode == PL_KERNELS_FAST) {
         char what[16];
         if (ns->fu.is_pool) snprintf(what, sizeof what, "+pool");
-        else snprintf(what, sizeof what, "+%dx1x1", ns->fu.n_cons);
+        else snprintf(what, sizeof what, "+%dx1x1%s", ns->fu.n_cons, ns->fu.heads ? "(m)" : "");
         size_t len = strlen(p->kernel);
         snprintf(p->kernel + len, sizeof p->kernel - len, "%s", what);
     }
