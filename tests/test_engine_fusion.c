@@ -70,6 +70,27 @@ static pl_graph *mtcnn_like(void)
     return g;
 }
 
+/* PNet: a 3 -> 10 PReLU stem and a 2x2/2 SAME max pool (the pixel-lane
+ * conv+pool kernel), conv2, conv3 with two merged 1x1 heads. Rows of any
+ * width: whole 32-pixel blocks, tails, odd sizes (SAME keeps one-column
+ * and one-row windows). */
+static pl_graph *pnet_like(void)
+{
+    pl_graph *g = pl_graph_new("pnet-like");
+    int64_t xd[4] = {-1, -1, -1, 3};
+    int x = h_input(g, "x", 4, xd);
+    int a = conv(g, x, 3, 10, 3, 1, PL_PAD_VALID, PL_ACT_PRELU, 11);
+    int p1 = pool(g, a, PL_OP_MAX_POOL, 2, 2, PL_PAD_SAME);
+    a = conv(g, p1, 10, 16, 3, 1, PL_PAD_VALID, PL_ACT_PRELU, 21);
+    a = conv(g, a, 16, 32, 3, 1, PL_PAD_VALID, PL_ACT_PRELU, 31);
+    int h1 = conv(g, a, 32, 2, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 41);
+    int h2 = conv(g, a, 32, 4, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 51);
+    pl_graph_add_output(g, h1);
+    pl_graph_add_output(g, h2);
+    pl_graph_add_output(g, p1); /* the stem's pooled map, compared too */
+    return g;
+}
+
 static size_t out_floats(pl_session *s, int k)
 {
     int r;
@@ -80,9 +101,9 @@ static size_t out_floats(pl_session *s, int k)
     return n;
 }
 
-static void fused_matches_unfused(int threads, const int64_t *dims)
+static void fused_matches_unfused(pl_graph *(*make)(void), int threads, const int64_t *dims)
 {
-    pl_graph *g = mtcnn_like();
+    pl_graph *g = make();
     pl_error err = {0};
     pl_session *s = pl_session_new(g, threads, &err);
     CHECK_MSG(s, "%s", err.msg);
@@ -122,7 +143,15 @@ TEST(fused_conv_pool_and_heads_are_bit_identical)
     static const int64_t shapes[][4] = {
         {1, 97, 301, 3}, {1, 300, 41, 3}, {5, 24, 24, 3}, {3, 48, 48, 3}, {2, 45, 37, 3}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        for (int threads = 1; threads <= 3; threads++) fused_matches_unfused(threads, shapes[i]);
+        for (int threads = 1; threads <= 3; threads++) fused_matches_unfused(mtcnn_like, threads, shapes[i]);
+}
+
+TEST(fused_pnet_stem_and_heads_are_bit_identical)
+{
+    static const int64_t shapes[][4] = {{1, 64, 98, 3}, {1, 37, 55, 3}, {1, 12, 12, 3},
+                                        {2, 33, 67, 3}, {1, 181, 271, 3}, {1, 15, 34, 3}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int threads = 1; threads <= 2; threads++) fused_matches_unfused(pnet_like, threads, shapes[i]);
 }
 
 TEST(fused_matches_reference)

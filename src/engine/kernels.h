@@ -126,6 +126,19 @@ typedef struct pl_pool_shape {
     int is_max;
     int count_include_pad;
 } pl_pool_shape;
+/* A convolution and the 2x2/2 max pool that alone reads it (PNet's stem,
+ * 3 -> 10 channels), as one pass with output pixels in the vector lanes
+ * instead of channels (kernels_simd.h): bit-identical to
+ * pl_conv_plan_run_item then pl_pool_run. pool2_floats: the scratch it
+ * needs (per caller thread), 0 when the pair does not fit (a stride-1
+ * unpadded dense layer of at most 4 input and 16 output channels; an
+ * unpadded 2x2/2 max pool without PReLU). run_pool2: pooled rows
+ * [row_begin, row_end) of one item; x, y point at that item. */
+size_t pl_conv_plan_pool2_floats(const struct pl_conv_plan *p, const pl_pool_shape *ps,
+                                 const pl_epilogue *pool_ep);
+void pl_conv_plan_run_pool2(const struct pl_conv_plan *p, const pl_pool_shape *ps,
+                            const pl_epilogue *pool_ep, const float *x, float *y, int row_begin,
+                            int row_end, float *scratch);
 void pl_pool_ref(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, float *y,
                  int row_begin, int row_end);
 /* Input rows in_pitch (>= in_w) pixels apart, as pl_pool_run_pitch. */

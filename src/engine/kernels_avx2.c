@@ -49,4 +49,7 @@ static const int avx2_masks[9][8] = {
 #define P_NV2 6
 #define P_NV1 12
 
+/* Vector registers, for tiles sized at compile time. */
+#define V_REGS 16
+
 #include "engine/kernels_simd.h"

@@ -131,6 +131,16 @@ static int plan_dense(pl_conv_plan *p, const float *w, const float *bias, int vl
         s->pad_top == 0 && s->pad_left == 0 && s->out_h == s->in_h - s->kh + 1 &&
         s->out_w == s->in_w - s->kw + 1 && s->out_w < 2 * tile_px && p->icg <= 4)
         p->run_wide = vl == PL_VL_AVX512 ? pl_conv_dense_wide_avx512 : pl_conv_dense_wide_avx2;
+    /* Output pixels in the lanes (pl_conv_plan_run_pool2): for the few
+     * channels that leave channel vectors part empty. */
+    if (s->groups == 1 && s->stride_h == 1 && s->stride_w == 1 && s->dilation_h == 1 &&
+        s->dilation_w == 1 && s->pad_top == 0 && s->pad_left == 0 &&
+        s->out_h == s->in_h - s->kh + 1 && s->out_w == s->in_w - s->kw + 1 && p->icg <= 4 &&
+        p->ocg <= 16) {
+        p->pool2_floats = vl == PL_VL_AVX512 ? pl_conv_pool2_floats_avx512 : pl_conv_pool2_floats_avx2;
+        p->run_pool2 = vl == PL_VL_AVX512 ? pl_conv_pool2_avx512 : pl_conv_pool2_avx2;
+        if (!p->pool2_floats(p)) p->pool2_floats = NULL, p->run_pool2 = NULL;
+    }
     /* Merged heads store each lane range to its own tensor: one block. */
     if (p->flat && s->groups == 1 && p->nv == 1 && p->n_cb == 1)
         p->run_split = vl == PL_VL_AVX512 ? pl_conv_1x1_split_avx512 : pl_conv_1x1_split_avx2;
@@ -229,6 +239,27 @@ void pl_conv_plan_run_wide(const pl_conv_plan *p, const float *x, float *y,
     if (row_end > p->s.out_h) row_end = p->s.out_h;
     if (!p->run_wide || row_begin >= row_end) return;
     p->run_wide(p, x, y, row_begin, row_end);
+}
+
+size_t pl_conv_plan_pool2_floats(const pl_conv_plan *p, const pl_pool_shape *ps,
+                                 const pl_epilogue *pool_ep)
+{
+    if (!p || !p->pool2_floats || !ps->is_max || ps->kh != 2 || ps->kw != 2 ||
+        ps->stride_h != 2 || ps->stride_w != 2 || ps->pad_top || ps->pad_left ||
+        ps->in_h != p->s.out_h || ps->in_w != p->s.out_w || ps->out_h > (ps->in_h + 1) / 2 ||
+        ps->out_w > (ps->in_w + 1) / 2 || (pool_ep && pool_ep->act == PL_ACT_PRELU))
+        return 0;
+    return p->pool2_floats(p);
+}
+
+void pl_conv_plan_run_pool2(const pl_conv_plan *p, const pl_pool_shape *ps,
+                            const pl_epilogue *pool_ep, const float *x, float *y, int row_begin,
+                            int row_end, float *scratch)
+{
+    if (row_begin < 0) row_begin = 0;
+    if (row_end > ps->out_h) row_end = ps->out_h;
+    if (row_begin >= row_end) return;
+    p->run_pool2(p, ps, pool_ep, x, y, row_begin, row_end, scratch);
 }
 
 int pl_conv_plan_can_run_split(const pl_conv_plan *p) { return p && p->run_split; }

@@ -40,6 +40,11 @@ struct pl_conv_plan {
     /* pl_conv_plan_run_split, or NULL */
     void (*run_split)(const struct pl_conv_plan *p, const float *x, const pl_split *ys,
                       int row_begin, int row_end);
+    /* pl_conv_plan_run_pool2 (its scratch floats, the kernel), or NULL */
+    size_t (*pool2_floats)(const struct pl_conv_plan *p);
+    void (*run_pool2)(const struct pl_conv_plan *p, const pl_pool_shape *ps,
+                      const pl_epilogue *pep, const float *x, float *y, int r0, int r1,
+                      float *scratch);
     char name[40];
 };
 
@@ -62,6 +67,12 @@ void pl_conv_dense_wide_avx2(const pl_conv_plan *p, const float *x, float *y, in
 void pl_conv_dense_wide_avx512(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_conv_1x1_split_avx2(const pl_conv_plan *p, const float *x, const pl_split *ys, int r0, int r1);
 void pl_conv_1x1_split_avx512(const pl_conv_plan *p, const float *x, const pl_split *ys, int r0, int r1);
+size_t pl_conv_pool2_floats_avx2(const pl_conv_plan *p);
+size_t pl_conv_pool2_floats_avx512(const pl_conv_plan *p);
+void pl_conv_pool2_avx2(const pl_conv_plan *p, const pl_pool_shape *ps, const pl_epilogue *pep,
+                        const float *x, float *y, int r0, int r1, float *scratch);
+void pl_conv_pool2_avx512(const pl_conv_plan *p, const pl_pool_shape *ps, const pl_epilogue *pep,
+                          const float *x, float *y, int r0, int r1, float *scratch);
 void pl_conv_dw_avx2(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_fc_avx2(const pl_fc_plan *p, int m, const float *x, float *y, int m0, int m1);
 void pl_conv_dense_avx512(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);

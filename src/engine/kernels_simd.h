@@ -630,6 +630,220 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
     }
 }
 
+/* ---- few channels + 2x2/2 max pool: output pixels in the lanes ---------- */
+
+/* PNet's stem (3x3, 3 -> 10 channels, then a 2x2/2 max pool) has too few
+ * channels for channel vectors: 10 of 16 lanes used, 3 input channels per
+ * tap. Here a vector holds POOL2_NPV*VL output pixels of one channel
+ * instead, and every lane is used. The input rows are first split into
+ * one plane per channel and column parity, so the even output columns
+ * (2j) and the odd ones (2j+1) are each a plain unaligned load per tap:
+ * the pool's two columns land in the same lane of two vectors. Each
+ * output value still starts from its bias and adds tap (ky, kx, ci) in
+ * the order of tile_body (kx_merge: kx, then ci), with the same FMAs, and
+ * the pool takes the same maxima in the same order as pl_pool (row 0
+ * even, row 0 odd, row 1 even, row 1 odd; V_MAX(running, new)), so the
+ * results are bit-identical to the conv -> pool pair. */
+
+/* Floats of one input row split into planes: per channel and parity,
+ * hw floats (pl_conv_pool2_layout). */
+typedef struct pool2_layout {
+    int jpad;      /* pooled columns, rounded up to whole tiles           */
+    int hw;        /* floats per plane (tiles read kw/2 past jpad)        */
+    int rows;      /* input rows kept: kh + 1 (two convolution rows)      */
+    size_t ring;   /* floats of the kept rows                             */
+} pool2_layout;
+
+/* Pixel vectors per tile: as many accumulators as the registers hold,
+ * with one for the input vectors and one for a weight; at most 3. */
+ALWAYS_INLINE int pool2_npv(int oct)
+{
+    int n = (V_REGS - 2) / (oct + 1);
+    return n > 3 ? 3 : n;
+}
+
+static pool2_layout SUFFIX(pool2_layout_of)(const pl_conv_plan *p, int oct)
+{
+    const pl_conv_shape *s = &p->s;
+    int tile = pool2_npv(oct) * VL;
+    pool2_layout L;
+    L.jpad = ((s->out_w + 1) / 2 + tile - 1) / tile * tile;
+    L.hw = (L.jpad + s->kw / 2 + 1 + 15) / 16 * 16;
+    L.rows = s->kh + 1;
+    L.ring = (size_t)L.rows * s->in_c * 2 * L.hw;
+    return L;
+}
+
+/* Input row iy into its ring slot: plane (ci, parity) holds columns
+ * 2j + parity of channel ci; the rest of each plane is zeroed (tiles read
+ * it for lanes that are not stored). */
+static void SUFFIX(pool2_split_row)(const pl_conv_plan *p, const pool2_layout *L, const float *x,
+                                    int iy, float *ring)
+{
+    const pl_conv_shape *s = &p->s;
+    const int C = s->in_c;
+    float *dst = ring + (size_t)(iy % L->rows) * C * 2 * L->hw;
+    const float *src = x + (size_t)iy * s->in_w * C;
+    int half[2] = {(s->in_w + 1) / 2, s->in_w / 2}, j0 = 0;
+#ifdef POOL2_PERMUTES
+    if (C == 3) {
+        /* 32 pixels at a time with permutes; the rest below. */
+        for (; 2 * j0 + 32 <= s->in_w; j0 += 16) {
+            float *d[6];
+            for (int k = 0; k < 6; k++) d[k] = dst + (size_t)k * L->hw + j0;
+            pool2_split3_avx512(src + (size_t)2 * j0 * C, d);
+        }
+    }
+#endif
+    for (int ci = 0; ci < C; ci++)
+        for (int par = 0; par < 2; par++) {
+            float *d = dst + (size_t)(ci * 2 + par) * L->hw;
+            const float *sp = src + (size_t)par * C + ci;
+            for (int j = j0; j < half[par]; j++) d[j] = sp[(size_t)j * 2 * C];
+            for (int j = half[par]; j < L->hw; j++) d[j] = 0.0f;
+        }
+}
+
+/* One row of one parity: the convolution at columns 2j + e for j in
+ * [0, cnt), its activation, then into the running maxima m (first: m is
+ * set). OCT channels (>= the layer's; the packed weights are zero past
+ * them), NPV vectors of pixels per tile. */
+ALWAYS_INLINE void pool2_row(const pl_conv_plan *p, const pool2_layout *L, const float *ring,
+                             int r, int e, int cnt, int first, float *m, const int OCT,
+                             const int NPV)
+{
+    const pl_conv_shape *s = &p->s;
+    const int C = s->in_c, nb = p->nb;
+    const size_t slot = (size_t)C * 2 * L->hw;
+    for (int j0 = 0; j0 < cnt; j0 += NPV * VL) {
+        vec acc[16][3];
+#pragma GCC unroll 16
+        for (int c = 0; c < OCT; c++)
+#pragma GCC unroll 3
+            for (int v = 0; v < NPV; v++) acc[c][v] = V_BCAST(p->bias + c);
+        for (int ky = 0; ky < s->kh; ky++) {
+            const float *row = ring + (size_t)((r + ky) % L->rows) * slot;
+            const float *wk = p->w + (size_t)ky * s->kw * C * nb;
+            for (int kx = 0; kx < s->kw; kx++) {
+                const float *pl = row + (size_t)((e + kx) & 1) * L->hw + j0 + ((e + kx) >> 1);
+                for (int ci = 0; ci < C; ci++, wk += nb, pl += 2 * L->hw) {
+                    vec xv[3];
+#pragma GCC unroll 3
+                    for (int v = 0; v < NPV; v++) xv[v] = V_LOAD(pl + v * VL);
+#pragma GCC unroll 16
+                    for (int c = 0; c < OCT; c++) {
+                        vec w = V_BCAST(wk + c);
+#pragma GCC unroll 3
+                        for (int v = 0; v < NPV; v++) acc[c][v] = V_FMA(xv[v], w, acc[c][v]);
+                    }
+                }
+            }
+        }
+        const pl_epilogue *ep = &p->ep;
+#pragma GCC unroll 16
+        for (int c = 0; c < OCT; c++)
+#pragma GCC unroll 3
+            for (int v = 0; v < NPV; v++) {
+                vec a = acc[c][v];
+                /* tile_finish's activations, one channel per vector. */
+                if (ep->act == PL_ACT_PRELU) a = V_NEGSEL(a, V_BCAST(p->slope + c));
+                else if (ep->act == PL_ACT_RELU) a = V_MAX(a, V_ZERO());
+                else if (ep->act != PL_ACT_NONE) a = act_vec(a, ep, NULL);
+                float *mp = m + (size_t)c * L->jpad + j0 + v * VL;
+                int n = cnt - (j0 + v * VL);
+                if (n <= 0) continue;
+                if (!first) a = V_MAX(n >= VL ? V_LOAD(mp) : V_LOAD_PART(mp, n), a);
+                if (n >= VL) V_STORE(mp, a);
+                else V_STORE_PART(mp, a, n);
+            }
+    }
+}
+
+#define POOL2_FN(OCT)                                                          \
+    static void SUFFIX(pool2_row_##OCT)(const pl_conv_plan *p, const pool2_layout *L,  \
+                                        const float *ring, int r, int e, int cnt,   \
+                                        int first, float *m)                        \
+    {                                                                          \
+        pool2_row(p, L, ring, r, e, cnt, first, m, OCT, pool2_npv(OCT));       \
+    }
+POOL2_FN(4)
+POOL2_FN(8)
+POOL2_FN(10)
+POOL2_FN(12)
+#if V_REGS > 16
+POOL2_FN(16)
+#endif
+
+typedef void (*pool2_fn)(const pl_conv_plan *, const pool2_layout *, const float *, int, int,
+                         int, int, float *);
+
+/* The register tile for ocg channels: the smallest instantiated count
+ * that holds them (0: none). */
+static int SUFFIX(pool2_oct)(int ocg, pool2_fn *fn)
+{
+    static const int octs[] = {4, 8, 10, 12, 16};
+    static const pool2_fn fns[] = {SUFFIX(pool2_row_4), SUFFIX(pool2_row_8), SUFFIX(pool2_row_10),
+                                   SUFFIX(pool2_row_12),
+#if V_REGS > 16
+                                   SUFFIX(pool2_row_16)
+#else
+                                   NULL
+#endif
+    };
+    for (int i = 0; i < 5; i++)
+        if (ocg <= octs[i] && fns[i]) {
+            if (fn) *fn = fns[i];
+            return octs[i];
+        }
+    return 0;
+}
+
+size_t SUFFIX(pl_conv_pool2_floats)(const pl_conv_plan *p)
+{
+    int oct = SUFFIX(pool2_oct)(p->ocg, NULL);
+    if (!oct || oct > p->nb) return 0;
+    pool2_layout L = SUFFIX(pool2_layout_of)(p, oct);
+    return L.ring + (size_t)oct * L.jpad;
+}
+
+/* Pooled rows [o0, o1) of one item (kernels.h, pl_conv_plan_run_pool2). */
+void SUFFIX(pl_conv_pool2)(const pl_conv_plan *p, const pl_pool_shape *ps, const pl_epilogue *pep,
+                           const float *x, float *y, int o0, int o1, float *scratch)
+{
+    const pl_conv_shape *s = &p->s;
+    pool2_fn fn = NULL;
+    int oct = SUFFIX(pool2_oct)(p->ocg, &fn);
+    pool2_layout L = SUFFIX(pool2_layout_of)(p, oct);
+    float *ring = scratch, *m = scratch + L.ring;
+    const int pw = ps->out_w, C = p->ocg;
+    /* Columns of each parity under a pooled column (VALID drops a last
+     * odd convolution column; SAME keeps a last window of one column). */
+    int ce = (s->out_w + 1) / 2 < pw ? (s->out_w + 1) / 2 : pw;
+    int co = s->out_w / 2 < pw ? s->out_w / 2 : pw;
+    int next = -1; /* input rows [.., next) are in the ring */
+    for (int oy = o0; oy < o1; oy++) {
+        int r0 = 2 * oy, nr = r0 + 1 < s->out_h ? 2 : 1;
+        int need = r0 + nr + s->kh - 1;
+        for (int iy = next > r0 ? next : r0; iy < need; iy++) SUFFIX(pool2_split_row)(p, &L, x, iy, ring);
+        next = need;
+        for (int k = 0; k < 2 * nr; k++) fn(p, &L, ring, r0 + k / 2, k & 1, k & 1 ? co : ce, k == 0, m);
+        if (pep && pep->act != PL_ACT_NONE)
+            for (int c = 0; c < C; c++)
+                for (int j = 0; j < pw; j += VL) {
+                    float *mp = m + (size_t)c * L.jpad + j;
+                    V_STORE(mp, act_vec(V_LOAD(mp), pep, NULL));
+                }
+        /* Channel planes back to pixels (NHWC). */
+        float *yr = y + (size_t)oy * pw * C;
+        int j = 0;
+#ifdef POOL2_PERMUTES
+        for (; j + 16 <= pw; j += 16) pool2_transpose_avx512(m + j, L.jpad, C, yr + (size_t)j * C);
+#endif
+        for (; j < pw; j++)
+            for (int c = 0; c < C; c++) yr[(size_t)j * C + c] = m[(size_t)c * L.jpad + j];
+    }
+}
+
 /* ---- depthwise, channel multiplier 1 ------------------------------------ */
 
 #define DW_NV 4

@@ -39,6 +39,8 @@
 /* Bytes of convolution output a fused task keeps at a time (see fusion):
  * small enough to stay in L2 next to the input rows it is computed from. */
 #define FUSE_SCRATCH_BYTES (64 * 1024)
+/* Pooled rows per task of a pl_conv_plan_run_pool2 fusion. */
+#define POOL2_BAND 8
 
 /* A convolution run together with the nodes right after it (see above). */
 typedef struct fusion {
@@ -51,6 +53,7 @@ typedef struct fusion {
     int wide;                /* the buffer has pl_conv_plan_run_wide's rows  */
     size_t row_floats;       /* one row of the convolution's output, as kept */
     pl_conv_plan *heads;     /* owned: the 1x1 consumers as one layer, or NULL */
+    int pool2;               /* conv + 2x2/2 max pool in one kernel (run_pool2) */
 } fusion;
 
 typedef struct node_state {
@@ -505,11 +508,21 @@ static pl_status prepare_fusions(pl_session *s, pl_error *err)
             rows = f->band;
         }
         if (rows > cs->out_h) rows = cs->out_h;
+        size_t floats = (size_t)rows * f->row_floats;
+        size_t p2 = is_pool ? pl_conv_plan_pool2_floats(ns->conv_plan, &s->ns[i + 1].pool, &s->ns[i + 1].ep) : 0;
+        if (p2) {
+            /* The pool2 kernel keeps its own input rows (kh + 1 of them) and
+             * reloads kh - 1 rows per band: bands of POOL2_BAND rows. */
+            f->pool2 = 1;
+            f->wide = 0;
+            f->band = f->rows < POOL2_BAND ? f->rows : POOL2_BAND;
+            floats = p2;
+        }
         f->bands = (f->rows + f->band - 1) / f->band;
         f->n_cons = k;
         if (!is_pool) f->heads = merge_heads(s, i + 1, k);
         for (int j = i + 1; j <= i + k; j++) s->ns[j].fused = 1;
-        if ((size_t)rows * f->row_floats > need) need = (size_t)rows * f->row_floats;
+        if (floats > need) need = floats;
     }
     s->slot_floats = round_up(need, ARENA_ALIGN / sizeof(float));
     size_t total = s->slot_floats * (size_t)s->n_slots;
@@ -724,6 +737,14 @@ static void task_fused(void *c, int t0, int t1)
         int b = t / f->bands, o0 = t % f->bands * f->band;
         int o1 = o0 + f->band < f->rows ? o0 + f->band : f->rows, n0, n1;
         fused_rows_needed(f, &ns[1].pool, cs->out_h, o0, o1, &n0, &n1);
+        if (f->pool2) {
+            pl_pool_shape one = ns[1].pool;
+            one.n = 1;
+            size_t img_out = (size_t)one.out_h * one.out_w * one.c;
+            pl_conv_plan_run_pool2(ns->conv_plan, &one, &ns[1].ep, x->ns->in[0] + b * img_in,
+                                   ns[1].out + b * img_out, o0, o1, buf);
+            continue;
+        }
         int from = n0;
         if (b == cur && n0 >= c0 && n0 < c1) {
             int keep = (c1 < n1 ? c1 : n1) - n0;
@@ -800,7 +821,7 @@ static void note_profile(pl_session *s, int i, double ms)
              : ns->softmax2 && s->mode == PL_KERNELS_FAST ? "softmax2" : "reference");
     if (ns->fu.n_cons && s->mode == PL_KERNELS_FAST) {
         char what[16];
-        if (ns->fu.is_pool) snprintf(what, sizeof what, "+pool");
+        if (ns->fu.is_pool) snprintf(what, sizeof what, ns->fu.pool2 ? "+pool2px" : "+pool");
         else snprintf(what, sizeof what, "+%dx1x1%s", ns->fu.n_cons, ns->fu.heads ? "(m)" : "");
         size_t len = strlen(p->kernel);
         snprintf(p->kernel + len, sizeof p->kernel - len, "%s", what);
