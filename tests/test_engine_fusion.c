@@ -91,6 +91,26 @@ static pl_graph *pnet_like(void)
     return g;
 }
 
+/* RNet's trunk with conv2's output channels set by rnet_c2: 3 -> 28 and a
+ * 3x3/2 max pool, 28 -> rnet_c2 (3x3 on 11x11) and a 3x3/2 max pool,
+ * rnet_c2 -> 64 (2x2); conv1 and the 2x2 conv are the outputs too. */
+static int rnet_c2 = 48;
+static pl_graph *rnet_like(void)
+{
+    pl_graph *g = pl_graph_new("rnet-like");
+    int64_t xd[4] = {-1, -1, -1, 3};
+    int x = h_input(g, "x", 4, xd);
+    int a = conv(g, x, 3, 28, 3, 1, PL_PAD_VALID, PL_ACT_PRELU, 12);
+    int p1 = pool(g, a, PL_OP_MAX_POOL, 3, 2, PL_PAD_VALID);
+    a = conv(g, p1, 28, rnet_c2, 3, 1, PL_PAD_VALID, PL_ACT_PRELU, 22);
+    int p2 = pool(g, a, PL_OP_MAX_POOL, 3, 2, PL_PAD_VALID);
+    int c3 = conv(g, p2, rnet_c2, 64, 2, 1, PL_PAD_VALID, PL_ACT_PRELU, 32);
+    pl_graph_add_output(g, c3);
+    pl_graph_add_output(g, p2);
+    pl_graph_add_output(g, p1);
+    return g;
+}
+
 static size_t out_floats(pl_session *s, int k)
 {
     int r;
@@ -152,6 +172,22 @@ TEST(fused_pnet_stem_and_heads_are_bit_identical)
                                         {2, 33, 67, 3}, {1, 181, 271, 3}, {1, 15, 34, 3}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
         for (int threads = 1; threads <= 2; threads++) fused_matches_unfused(pnet_like, threads, shapes[i]);
+}
+
+/* Channel counts whose register tiles hold 3 vectors (40, 48 on AVX-512)
+ * or pairs (56): fused bands and batches split over threads give the
+ * unfused values. (test_kernels checks each tile against one order of
+ * sums, which the pairs' tiles follow too.) */
+TEST(fused_rnet_three_vector_tiles_are_bit_identical)
+{
+    static const int chans[] = {40, 48, 56};
+    static const int64_t shapes[][4] = {{1, 24, 24, 3}, {5, 24, 24, 3}, {37, 24, 24, 3}, {3, 29, 26, 3}};
+    for (size_t c = 0; c < sizeof chans / sizeof chans[0]; c++) {
+        rnet_c2 = chans[c];
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            for (int threads = 1; threads <= 3; threads++) fused_matches_unfused(rnet_like, threads, shapes[i]);
+    }
+    rnet_c2 = 48;
 }
 
 TEST(fused_matches_reference)

@@ -504,3 +504,121 @@ TEST(conv_denormal_weights)
     pl_conv_plan_free(p);
     free(x), free(w), free(yr), free(yf);
 }
+
+/* ---- tiles of three channel vectors: the same sums, in the same order ---- */
+
+/* What every dense tile computes for one output value: the bias, then one
+ * fmaf per tap in the order (ky, kx, ci), taps in the padding skipped,
+ * then the activation (only exact ones here). Tiles of 1, 2 or 3 channel
+ * vectors, strided or gathering, must all give exactly this, so a layer's
+ * values cannot depend on which tile shape its channel count picks. */
+static void conv_in_order(const pl_conv_shape *s, const float *x, const float *w, const float *b,
+                          pl_act act, const float *slope, float *y)
+{
+    for (int n = 0; n < s->n; n++)
+        for (int oy = 0; oy < s->out_h; oy++)
+            for (int ox = 0; ox < s->out_w; ox++)
+                for (int oc = 0; oc < s->out_c; oc++) {
+                    float acc = b[oc];
+                    for (int ky = 0; ky < s->kh; ky++) {
+                        int iy = oy * s->stride_h - s->pad_top + ky * s->dilation_h;
+                        if (iy < 0 || iy >= s->in_h) continue;
+                        for (int kx = 0; kx < s->kw; kx++) {
+                            int ix = ox * s->stride_w - s->pad_left + kx * s->dilation_w;
+                            if (ix < 0 || ix >= s->in_w) continue;
+                            const float *xp = x + (((size_t)n * s->in_h + iy) * s->in_w + ix) * s->in_c;
+                            const float *wp = w + (((size_t)oc * s->kh + ky) * s->kw + kx) * s->in_c;
+                            for (int ci = 0; ci < s->in_c; ci++) acc = fmaf(xp[ci], wp[ci], acc);
+                        }
+                    }
+                    if (act == PL_ACT_RELU) acc = acc > 0 ? acc : 0;
+                    if (act == PL_ACT_PRELU && acc < 0) acc *= slope[oc];
+                    y[(((size_t)n * s->out_h + oy) * s->out_w + ox) * s->out_c + oc] = acc;
+                }
+}
+
+/* Compares with == (not memcmp): a gather tile adds 0 * w for a tap in the
+ * padding where the sum above skips it, which can only turn -0 into +0. */
+static size_t count_unequal(const float *a, const float *b, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) bad += !(a[i] == b[i]);
+    return bad;
+}
+
+static void check_in_order(const conv_case *c, pl_act act, const char *level)
+{
+    pl_conv_shape s = make_shape(c);
+    size_t nx = (size_t)s.n * s.in_h * s.in_w * s.in_c;
+    size_t ny = (size_t)s.n * s.out_h * s.out_w * s.out_c;
+    float *x = rand_buf(nx), *w = rand_buf((size_t)s.out_c * s.kh * s.kw * s.in_c);
+    float *b = rand_buf(s.out_c), *slope = rand_buf(s.out_c);
+    float *want = malloc(ny * sizeof *want), *y = malloc(ny * sizeof *y);
+    conv_in_order(&s, x, w, b, act, slope, want);
+    pl_epilogue ep = {.act = act, .slope = slope};
+    pl_conv_plan *p = pl_conv_plan_new(&s, w, b, &ep);
+    CHECK_MSG(p != NULL, "no plan at %s", level);
+    /* Whole, in uneven row ranges, and in two threads at once. */
+    pl_conv_plan_run(p, x, y, 0, s.out_h);
+    size_t bad = count_unequal(y, want, ny);
+    for (size_t i = 0; i < ny; i++) y[i] = NAN;
+    for (int r = 0; r < s.out_h; r += 2) pl_conv_plan_run(p, x, y, r, r + 2 + (r & 2));
+    bad += count_unequal(y, want, ny);
+    for (size_t i = 0; i < ny; i++) y[i] = NAN;
+    half_job h0 = {p, x, y, 0, s.out_h / 2}, h1 = {p, x, y, s.out_h / 2, s.out_h};
+    pthread_t t0, t1;
+    pthread_create(&t0, NULL, run_half, &h0);
+    pthread_create(&t1, NULL, run_half, &h1);
+    pthread_join(t0, NULL);
+    pthread_join(t1, NULL);
+    bad += count_unequal(y, want, ny);
+    /* Wide rows (the fused conv -> pool path of small maps), item by item. */
+    if (pl_conv_plan_can_run_wide(p)) {
+        size_t row = (size_t)s.out_w * s.out_c, img = (size_t)s.out_h * row;
+        float *wide = malloc((size_t)s.out_h * s.in_w * s.out_c * sizeof *wide);
+        for (int n = 0; n < s.n; n++) {
+            pl_conv_plan_run_wide(p, x + (size_t)n * s.in_h * s.in_w * s.in_c, wide, 0, s.out_h);
+            for (int r = 0; r < s.out_h; r++)
+                bad += count_unequal(wide + (size_t)r * s.in_w * s.out_c, want + n * img + r * row, row);
+        }
+        free(wide);
+    }
+    CHECK_MSG(bad == 0, "%s %s (n%d %dx%d %dx%d %d->%d s%d p%d act %d): %zu values differ", level,
+              pl_conv_plan_name(p), s.n, s.in_h, s.in_w, s.kh, s.kw, s.in_c, s.out_c, s.stride_h,
+              s.pad_top, (int)act, bad);
+    pl_conv_plan_free(p);
+    free(x), free(w), free(b), free(slope), free(want), free(y);
+}
+
+static void check_all_in_order(const char *level)
+{
+    if (!use_level(level)) {
+        use_level("avx512");
+        SKIP("this CPU has no %s", level);
+    }
+    /* RNet's conv2 (9x9 rows, one 9-pixel tile each) and its neighbours in
+     * channel count: 40 and 48 take three vectors on AVX-512, 56 pairs;
+     * 20 and 24 take three 8-lane vectors on AVX2. Batches, padding,
+     * strides, 1x1 (flat) and 3-channel inputs (wide rows). */
+    static const conv_case cases[] = {
+        /* n  ih  iw  ic  oc kh kw sh sw dh dw pt pl pb pr groups */
+        {3, 11, 11, 28, 48, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},  /* RNet conv2 */
+        {2, 11, 11, 28, 40, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+        {2, 11, 11, 28, 56, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+        {1, 13, 29, 13, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* SAME: gathers at the borders */
+        {2, 17, 15, 7, 40, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, 1},   /* stride 2 */
+        {1, 7, 23, 19, 48, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},   /* 1x1 flat */
+        {2, 12, 12, 3, 48, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},   /* wide rows */
+        {1, 10, 9, 9, 144, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1},   /* three blocks of 3 */
+        {2, 9, 10, 11, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 9, 30, 5, 20, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+    };
+    static const pl_act in_order_acts[] = {PL_ACT_NONE, PL_ACT_PRELU, PL_ACT_RELU};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_in_order(&cases[i], in_order_acts[i % 3], level);
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
+
+TEST(conv_tiles_sum_in_order_avx512) { check_all_in_order("avx512"); }
+TEST(conv_tiles_sum_in_order_avx2) { check_all_in_order("avx2"); }

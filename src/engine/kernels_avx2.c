@@ -45,9 +45,11 @@ static const int avx2_masks[9][8] = {
 /* a < b ? t : f, per lane. */
 #define V_SEL_LT(a, b, t, f) _mm256_blendv_ps((f), (t), _mm256_cmp_ps((a), (b), _CMP_LT_OQ))
 #define SUFFIX(name) name##_avx2
-/* 16 ymm registers: 6x2 or 12x1 accumulators + weights + a broadcast. */
+/* 16 ymm registers: 6x2, 12x1 or 4x3 accumulators + weights + a
+ * broadcast. */
 #define P_NV2 6
 #define P_NV1 12
+#define P_NV3 4
 
 /* Vector registers, for tiles sized at compile time. */
 #define V_REGS 16

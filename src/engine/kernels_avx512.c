@@ -37,9 +37,12 @@
 /* a < b ? t : f, per lane. */
 #define V_SEL_LT(a, b, t, f) _mm512_mask_blend_ps(_mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ), (f), (t))
 #define SUFFIX(name) name##_avx512
-/* 32 zmm registers: 12x2 or 24x1 accumulators + weights + a broadcast. */
+/* 32 zmm registers: 12x2, 24x1 or 9x3 accumulators + weights + a
+ * broadcast. (9x3: 27 + 3 + 1; 9 is also a whole row of RNet's 9x9
+ * conv2, so its tiles need no gathering.) */
 #define P_NV2 12
 #define P_NV1 24
+#define P_NV3 9
 
 /* pl_conv_plan_run_pool2's data movement (kernels_simd.h), with permutes:
  * scalar copies there cost more than half the FMAs of PNet's stem. */

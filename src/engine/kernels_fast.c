@@ -105,6 +105,11 @@ static int plan_dense(pl_conv_plan *p, const float *w, const float *bias, int vl
     if (vl == PL_VL_AVX512 && p->ocg <= PL_VL_AVX2) vl = PL_VL_AVX2;
     p->kind = PL_CONV_DENSE;
     p->nv = p->ocg > vl ? 2 : 1;
+    /* Blocks of three vectors where they leave fewer lanes empty than
+     * pairs (33-48 channels on AVX-512: RNet's 48 in 48 lanes, not 64).
+     * Ties keep pairs, whose tiles hold more pixels. */
+    int lanes2 = (p->ocg + 2 * vl - 1) / (2 * vl) * 2 * vl, lanes3 = (p->ocg + 3 * vl - 1) / (3 * vl) * 3 * vl;
+    if (p->nv == 2 && lanes3 < lanes2) p->nv = 3;
     p->nb = p->nv * vl;
     p->n_cb = (p->ocg + p->nb - 1) / p->nb;
     const pl_conv_shape *s = &p->s;
@@ -126,7 +131,8 @@ static int plan_dense(pl_conv_plan *p, const float *w, const float *bias, int vl
      * only where the row-by-row kernel would gather (rows narrower than
      * two tiles cross row ends) and a tap is little work (RNet's 3-channel
      * stem: ~15% faster; its 28-channel conv2 and ONet's: ~5% slower). */
-    int tile_px = vl == PL_VL_AVX512 ? (p->nv == 2 ? 12 : 24) : (p->nv == 2 ? 6 : 12);
+    static const int px512[3] = {24, 12, 9}, px2[3] = {12, 6, 4}; /* P_NV1..3 */
+    int tile_px = (vl == PL_VL_AVX512 ? px512 : px2)[p->nv - 1];
     if (s->stride_h == 1 && s->stride_w == 1 && s->dilation_h == 1 && s->dilation_w == 1 &&
         s->pad_top == 0 && s->pad_left == 0 && s->out_h == s->in_h - s->kh + 1 &&
         s->out_w == s->in_w - s->kw + 1 && s->out_w < 2 * tile_px && p->icg <= 4)

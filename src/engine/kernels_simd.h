@@ -11,8 +11,9 @@
  * lane lo + i; the top lo lanes are undefined), SUFFIX(name); for exp/tanh/
  * sigmoid V_SUB, V_DIV, V_ROUND (to nearest), V_POW2I(n) = 2^n for a
  * whole-number n, V_ABS, V_COPYSIGN(m, s), V_SEL_LT(a, b, t, f); and the register
- * tile sizes P_NV1 / P_NV2 (output pixels per tile for 1 or 2 vectors of
- * output channels: as many accumulators as the register file holds).
+ * tile sizes P_NV1 / P_NV2 / P_NV3 (output pixels per tile for 1, 2 or 3
+ * vectors of output channels: as many accumulators as the register file
+ * holds).
  *
  * The dense kernel is a direct convolution: a tile of P output pixels
  * times NB = NV*VL output channels lives in registers; for each filter tap
@@ -31,7 +32,10 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define PMAX 24
-#define NVMAX 2
+/* Vectors of output channels per tile: 3 for layers whose channels fill
+ * three vectors better than whole pairs (48 channels on AVX-512: 48 lanes
+ * instead of 64; kernels_fast.c, plan_dense). */
+#define NVMAX 3
 /* Pixels a chunk holds, in tiles: a chunk meets every output-channel block
  * while its input is still in L1. */
 #define FLAT_CHUNK_TILES 4
@@ -137,7 +141,7 @@ ALWAYS_INLINE void tile_init(vec acc[PMAX][NVMAX], const tile_args *a, const int
 {
 #pragma GCC unroll 24
     for (int p = 0; p < P; p++)
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int j = 0; j < NV; j++) acc[p][j] = V_LOAD(a->bias + j * VL);
 }
 
@@ -158,10 +162,10 @@ ALWAYS_INLINE void tile_tap_strided(vec acc[PMAX][NVMAX], const float *x0, ptrdi
         vec part[3][NVMAX];
 #pragma GCC unroll 3
         for (int u = 0; u < 3; u++)
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int j = 0; j < NV; j++) part[u][j] = V_ZERO();
         for (; ci + 4 <= n; ci += 4) {
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int j = 0; j < NV; j++) {
                 const float *w0 = wp + (size_t)ci * NB + j * VL;
                 acc[0][j] = V_FMA(V_BCAST(x0 + ci), V_LOAD(w0), acc[0][j]);
@@ -170,7 +174,7 @@ ALWAYS_INLINE void tile_tap_strided(vec acc[PMAX][NVMAX], const float *x0, ptrdi
                 part[2][j] = V_FMA(V_BCAST(x0 + ci + 3), V_LOAD(w0 + 3 * NB), part[2][j]);
             }
         }
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int j = 0; j < NV; j++)
             acc[0][j] = V_ADD(V_ADD(acc[0][j], part[0][j]), V_ADD(part[1][j], part[2][j]));
     }
@@ -183,17 +187,17 @@ ALWAYS_INLINE void tile_tap_strided(vec acc[PMAX][NVMAX], const float *x0, ptrdi
     const float *wc = wp + (size_t)ci * NB;
     for (; ci < n; ci++) {
         vec wv[NVMAX];
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wc + j * VL);
         /* (Not in the 1-2 pixel row tails: one prefetch per FMA there.) */
         if (P >= 4)
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int j = 0; j < NV * VL * 4; j += 64)
                 __builtin_prefetch((const void *)((uintptr_t)wc + (uintptr_t)W_PREFETCH_AHEAD * NB * sizeof(float) + j));
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++) {
             vec b = V_BCAST(base[p / 3] + (p % 3) * xpix);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int j = 0; j < NV; j++) acc[p][j] = V_FMA(b, wv[j], acc[p][j]);
         }
 #pragma GCC unroll 8
@@ -216,15 +220,15 @@ ALWAYS_INLINE void tile_tap(vec acc[PMAX][NVMAX], const float *const *xs, const 
     uintptr_t ahead = (uintptr_t)wp + (uintptr_t)W_PREFETCH_AHEAD * NB * sizeof(float);
     for (int ci = 0; ci < icg; ci++) {
         vec wv[NVMAX];
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wp + (size_t)ci * NB + j * VL);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int j = 0; j < NV * VL * 4; j += 64)
             __builtin_prefetch((const void *)(ahead + (uintptr_t)ci * NB * sizeof(float) + j));
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++) {
             vec b = V_BCAST(xs[p] + ci);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int j = 0; j < NV; j++) acc[p][j] = V_FMA(b, wv[j], acc[p][j]);
         }
     }
@@ -241,12 +245,12 @@ ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const i
     if (act == PL_ACT_RELU) {
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++)
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int j = 0; j < NV; j++) acc[p][j] = V_MAX(acc[p][j], V_ZERO());
     } else if (act != PL_ACT_NONE) {
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++)
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int j = 0; j < NV; j++)
                 acc[p][j] = act_vec(acc[p][j], ep, a->slope ? a->slope + j * VL : NULL);
     }
@@ -268,7 +272,7 @@ ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const i
     } else if (nvalid == NV * VL) {
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++)
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int j = 0; j < NV; j++) V_STORE(y + p * ypix + j * VL, acc[p][j]);
     } else if (NV == 1 && ypix == nvalid) {
         /* Thin layers (3->10, 32->2 heads): the tile's outputs are one
@@ -284,7 +288,7 @@ ALWAYS_INLINE void tile_finish(vec acc[PMAX][NVMAX], const tile_args *a, const i
     } else {
 #pragma GCC unroll 24
         for (int p = 0; p < P; p++)
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int j = 0; j < NV; j++) {
                 int left = nvalid - j * VL;
                 if (left >= VL) V_STORE(y + p * ypix + j * VL, acc[p][j]);
@@ -391,8 +395,13 @@ TILE_FN(1, 2)
 TILE_FN(2, 2)
 TILE_FN(4, 2)
 TILE_FN(8, 2)
+TILE_FN(1, 3)
+TILE_FN(2, 3)
+TILE_FN(4, 3)
+TILE_FN(8, 3)
 static void SUFFIX(tile_max_1)(const tile_args *a) { tile_body(a, P_NV1, 1, 0, 0); }
 static void SUFFIX(tile_max_2)(const tile_args *a) { tile_body(a, P_NV2, 2, 0, 0); }
+static void SUFFIX(tile_max_3)(const tile_args *a) { tile_body(a, P_NV3, 3, 0, 0); }
 static void SUFFIX(gemv_1)(const tile_args *a) { tile_body(a, 1, 1, 1, 0); }
 static void SUFFIX(gemv_2)(const tile_args *a) { tile_body(a, 1, 2, 1, 0); }
 SPLIT_FN(1)
@@ -414,16 +423,28 @@ GATHER_FN(1, 2)
 GATHER_FN(2, 2)
 GATHER_FN(4, 2)
 GATHER_FN(8, 2)
+GATHER_FN(1, 3)
+GATHER_FN(2, 3)
+GATHER_FN(4, 3)
+GATHER_FN(8, 3)
 static void SUFFIX(gather_max_1)(const tile_args *a, const gather_geom *g) { gather_body(a, g, P_NV1, 1); }
 static void SUFFIX(gather_max_2)(const tile_args *a, const gather_geom *g) { gather_body(a, g, P_NV2, 2); }
+static void SUFFIX(gather_max_3)(const tile_args *a, const gather_geom *g) { gather_body(a, g, P_NV3, 3); }
 
 typedef void (*tile_fn)(const tile_args *);
 typedef void (*gather_fn)(const tile_args *, const gather_geom *);
 
+/* Pixels of the largest tile for nv vectors of output channels. */
+static int tile_pmax(int nv) { return nv == 3 ? P_NV3 : nv == 2 ? P_NV2 : P_NV1; }
+
+/* The tile sizes, largest first, and their functions, per nv - 1. (Where
+ * P_NV3 < 8, AVX2, the 8-pixel tiles of 3 vectors are never picked.) */
+static const int tile_sizes[NVMAX][5] = {{P_NV1, 8, 4, 2, 1}, {P_NV2, 8, 4, 2, 1}, {P_NV3, 8, 4, 2, 1}};
+
 /* The largest tile size that fits `left` pixels: index into the tables. */
 static int tile_index(int left, int nv)
 {
-    if (left >= (nv == 2 ? P_NV2 : P_NV1)) return 0;
+    if (left >= tile_pmax(nv)) return 0;
     return left >= 8 ? 1 : left >= 4 ? 2 : left >= 2 ? 3 : 4;
 }
 
@@ -445,12 +466,12 @@ static void tap_range(int origin, int d, int k, int size, int *lo, int *hi)
  * a->x0 / a->y, largest tiles first. */
 static void SUFFIX(tile_run)(tile_args *a, int count, int nv)
 {
-    static const int sizes[2][5] = {{P_NV1, 8, 4, 2, 1}, {P_NV2, 8, 4, 2, 1}};
-    static const tile_fn fns[2][5] = {
+    static const tile_fn fns[NVMAX][5] = {
         {SUFFIX(tile_max_1), SUFFIX(tile_8_1), SUFFIX(tile_4_1), SUFFIX(tile_2_1), SUFFIX(tile_1_1)},
-        {SUFFIX(tile_max_2), SUFFIX(tile_8_2), SUFFIX(tile_4_2), SUFFIX(tile_2_2), SUFFIX(tile_1_2)}};
+        {SUFFIX(tile_max_2), SUFFIX(tile_8_2), SUFFIX(tile_4_2), SUFFIX(tile_2_2), SUFFIX(tile_1_2)},
+        {SUFFIX(tile_max_3), SUFFIX(tile_8_3), SUFFIX(tile_4_3), SUFFIX(tile_2_3), SUFFIX(tile_1_3)}};
     while (count > 0) {
-        int ti = tile_index(count, nv), sz = sizes[nv - 1][ti];
+        int ti = tile_index(count, nv), sz = tile_sizes[nv - 1][ti];
         fns[nv - 1][ti](a);
         a->x0 += sz * a->xpix;
         a->y += sz * a->ypix;
@@ -495,7 +516,7 @@ static void SUFFIX(dense_flat)(const pl_conv_plan *p, const float *x, float *y, 
     size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
     size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
     int pix0 = r0 * s->out_w, pix1 = r1 * s->out_w;
-    int chunk = FLAT_CHUNK_TILES * (p->nv == 2 ? P_NV2 : P_NV1);
+    int chunk = FLAT_CHUNK_TILES * tile_pmax(p->nv);
     for (int b = 0; b < s->n; b++) {
         for (int c0 = pix0; c0 < pix1; c0 += chunk) {
             int count = pix1 - c0 < chunk ? pix1 - c0 : chunk;
@@ -534,7 +555,7 @@ void SUFFIX(pl_conv_dense_wide)(const pl_conv_plan *p, const float *x, float *y,
 {
     const pl_conv_shape *s = &p->s;
     int q0 = r0 * s->in_w, q1 = (r1 - 1) * s->in_w + s->out_w;
-    int chunk = FLAT_CHUNK_TILES * (p->nv == 2 ? P_NV2 : P_NV1);
+    int chunk = FLAT_CHUNK_TILES * tile_pmax(p->nv);
     for (int c0 = q0; c0 < q1; c0 += chunk) {
         int count = q1 - c0 < chunk ? q1 - c0 : chunk;
         for (int g = 0; g < s->groups; g++) {
@@ -571,13 +592,15 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
         SUFFIX(dense_flat)(p, x, y, r0, r1);
         return;
     }
-    static const int sizes[2][5] = {{P_NV1, 8, 4, 2, 1}, {P_NV2, 8, 4, 2, 1}};
-    static const tile_fn tiles[2][5] = {
+    static const tile_fn tiles[NVMAX][5] = {
         {SUFFIX(tile_max_1), SUFFIX(tile_8_1), SUFFIX(tile_4_1), SUFFIX(tile_2_1), SUFFIX(tile_1_1)},
-        {SUFFIX(tile_max_2), SUFFIX(tile_8_2), SUFFIX(tile_4_2), SUFFIX(tile_2_2), SUFFIX(tile_1_2)}};
-    static const gather_fn gathers[2][5] = {
+        {SUFFIX(tile_max_2), SUFFIX(tile_8_2), SUFFIX(tile_4_2), SUFFIX(tile_2_2), SUFFIX(tile_1_2)},
+        {SUFFIX(tile_max_3), SUFFIX(tile_8_3), SUFFIX(tile_4_3), SUFFIX(tile_2_3), SUFFIX(tile_1_3)}};
+    static const gather_fn gathers[NVMAX][5] = {
         {SUFFIX(gather_max_1), SUFFIX(gather_8_1), SUFFIX(gather_4_1), SUFFIX(gather_2_1), SUFFIX(gather_1_1)},
-        {SUFFIX(gather_max_2), SUFFIX(gather_8_2), SUFFIX(gather_4_2), SUFFIX(gather_2_2), SUFFIX(gather_1_2)}};
+        {SUFFIX(gather_max_2), SUFFIX(gather_8_2), SUFFIX(gather_4_2), SUFFIX(gather_2_2), SUFFIX(gather_1_2)},
+        {SUFFIX(gather_max_3), SUFFIX(gather_8_3), SUFFIX(gather_4_3), SUFFIX(gather_2_3), SUFFIX(gather_1_3)}};
+    const int (*sizes)[5] = tile_sizes;
     const pl_conv_shape *s = &p->s;
     const int nvi = p->nv - 1;
     size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
