@@ -131,8 +131,8 @@ static int plan_dense(pl_conv_plan *p, const float *w, const float *bias, int vl
      * only where the row-by-row kernel would gather (rows narrower than
      * two tiles cross row ends) and a tap is little work (RNet's 3-channel
      * stem: ~15% faster; its 28-channel conv2 and ONet's: ~5% slower). */
-    static const int px512[3] = {24, 12, 9}, px2[3] = {12, 6, 4}; /* P_NV1..3 */
-    int tile_px = (vl == PL_VL_AVX512 ? px512 : px2)[p->nv - 1];
+    int nv = p->nv; /* the tiles' pixels: P_NV1..3 of kernels_avx512.c / kernels_avx2.c */
+    int tile_px = vl == PL_VL_AVX512 ? (nv == 3 ? 9 : nv == 2 ? 12 : 24) : (nv == 3 ? 4 : nv == 2 ? 6 : 12);
     if (s->stride_h == 1 && s->stride_w == 1 && s->dilation_h == 1 && s->dilation_w == 1 &&
         s->pad_top == 0 && s->pad_left == 0 && s->out_h == s->in_h - s->kh + 1 &&
         s->out_w == s->in_w - s->kw + 1 && s->out_w < 2 * tile_px && p->icg <= 4)
