@@ -261,11 +261,6 @@ typedef struct shrink_level {
     pl_image *out;
 } shrink_level;
 
-/* area_row on a row already converted to floats, four per pixel (RGB and a
- * zero): per lane the same multiply then add, in the same order, on the
- * same values, so the same bits as area_row on the bytes. Four output
- * pixels at a time: their sums are independent, so the adds overlap
- * instead of each waiting for the previous one. */
 #ifdef __SSE2__
 static void store_rgb(float *h, __m128 v)
 {
@@ -277,6 +272,11 @@ static void store_rgb(float *h, __m128 v)
 }
 #endif
 
+/* area_row on a row already converted to floats, four per pixel (RGB and a
+ * zero): per lane the same multiply then add, in the same order, on the
+ * same values, so the same bits as area_row on the bytes. Four output
+ * pixels at a time: their sums are independent, so the adds overlap
+ * instead of each waiting for the previous one. */
 static void area_row_rgbx(const float *row, int ow, const span *sx, const float *wx, float *h)
 {
     const float *w = wx;
