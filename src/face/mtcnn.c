@@ -4,13 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "engine/session.h"
 #include "engine/threadpool.h"
 #include "face/preprocess.h"
+#include "image/px_sse.h"
 #include "formats/formats.h"
 #include "pasalista.h"
 
@@ -220,10 +218,7 @@ static const float *output_with_last_dim(pl_session *s, int n_outputs, int last,
  * follows the pixel and that a pixel is stored after this one. */
 static inline void normalize_px4(const uint8_t *src, float *dst)
 {
-    int v;
-    memcpy(&v, src, sizeof v);
-    __m128i z = _mm_setzero_si128();
-    __m128 f = _mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(v), z), z));
+    __m128 f = pl_px4_ps(src);
     _mm_storeu_ps(dst, _mm_mul_ps(_mm_sub_ps(f, _mm_set1_ps(127.5f)), _mm_set1_ps(1.0f / 128.0f)));
 }
 #endif

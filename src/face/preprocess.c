@@ -1,4 +1,5 @@
 #include "face/preprocess.h"
+#include "image/px_sse.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -95,21 +96,10 @@ static inline __m128 px_vec(const uint8_t *p, int c0, int c2)
  * Four times fewer instructions than assembling three bytes. */
 static inline __m128 px_vec4(const uint8_t *p, int bgr)
 {
-    int v;
-    memcpy(&v, p, sizeof v);
-    __m128i z = _mm_setzero_si128();
-    __m128 f = _mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(v), z), z));
+    __m128 f = pl_px4_ps(p);
     return bgr ? _mm_shuffle_ps(f, f, _MM_SHUFFLE(3, 0, 1, 2)) : f;
 }
 
-static inline void vec_store3(__m128 v, float acc[3])
-{
-    float t[4];
-    _mm_storeu_ps(t, v);
-    acc[0] = t[0];
-    acc[1] = t[1];
-    acc[2] = t[2];
-}
 #endif
 
 /* The axis-aligned case (every MTCNN crop, most aligned faces): taps come
@@ -144,7 +134,7 @@ static void pixel_sum(const axis_job *j, int x, int y, float acc[3])
             float fx = ax->f;
             if (!tap_inside(ax, W) || !tap_inside(ay, H)) {
 #ifdef __SSE2__
-                vec_store3(vacc, acc);
+                pl_store3_ps(acc, vacc);
                 sample_add(img, ax->v, ay->v, j->bgr, acc);
                 vacc = _mm_setr_ps(acc[0], acc[1], acc[2], 0.0f);
 #else
@@ -187,7 +177,7 @@ static void pixel_sum(const axis_job *j, int x, int y, float acc[3])
         }
     }
 #ifdef __SSE2__
-    vec_store3(vacc, acc);
+    pl_store3_ps(acc, vacc);
 #endif
 }
 
@@ -225,7 +215,7 @@ static void four_pixel_sums(const axis_job *j, int x, int y, float acc[4][3])
 #undef SAMPLE
         }
     }
-    for (int i = 0; i < 4; i++) vec_store3(a[i], acc[i]);
+    for (int i = 0; i < 4; i++) pl_store3_ps(acc[i], a[i]);
 }
 #endif
 
@@ -307,7 +297,7 @@ static void affine_sums(const pl_image *img, const float m[6], int k, int bgr, i
                 int inside = x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H &&
                              (C >= 4 || x0 + 2 < W || y0 + 2 < H);
                 if (!inside) {
-                    vec_store3(a[i], acc[i]);
+                    pl_store3_ps(acc[i], a[i]);
                     sample_add(img, ix, iy, bgr, acc[i]);
                     a[i] = _mm_setr_ps(acc[i][0], acc[i][1], acc[i][2], 0.0f);
                     continue;
@@ -319,7 +309,7 @@ static void affine_sums(const pl_image *img, const float m[6], int k, int bgr, i
                 a[i] = _mm_add_ps(a[i], _mm_mul_ps(_mm_set1_ps((1 - fx) * fy), px_vec4(p + stride, bgr)));
                 a[i] = _mm_add_ps(a[i], _mm_mul_ps(_mm_set1_ps(fx * fy), px_vec4(p + stride + C, bgr)));
             }
-    for (int i = 0; i < n; i++) vec_store3(a[i], acc[i]);
+    for (int i = 0; i < n; i++) pl_store3_ps(acc[i], a[i]);
 }
 #endif
 

@@ -3,6 +3,7 @@
  * These build the face networks' inputs, so the sampling conventions are
  * spelled out and tested against hand-computed values. */
 #include "image/image_internal.h"
+#include "image/px_sse.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -261,17 +262,6 @@ typedef struct shrink_level {
     pl_image *out;
 } shrink_level;
 
-#ifdef __SSE2__
-static void store_rgb(float *h, __m128 v)
-{
-    float t[4];
-    _mm_storeu_ps(t, v);
-    h[0] = t[0];
-    h[1] = t[1];
-    h[2] = t[2];
-}
-#endif
-
 /* area_row on a row already converted to floats, four per pixel (RGB and a
  * zero): per lane the same multiply then add, in the same order, on the
  * same values, so the same bits as area_row on the bytes. Four output
@@ -306,10 +296,10 @@ static void area_row_rgbx(const float *row, int ow, const span *sx, const float 
         for (int k = j; k < s[1].n; k++) TAP(1, k);
         for (int k = j; k < s[2].n; k++) TAP(2, k);
         for (int k = j; k < s[3].n; k++) TAP(3, k);
-        store_rgb(h + (size_t)x * 3, a0);
-        store_rgb(h + (size_t)x * 3 + 3, a1);
-        store_rgb(h + (size_t)x * 3 + 6, a2);
-        store_rgb(h + (size_t)x * 3 + 9, a3);
+        pl_store3_ps(h + (size_t)x * 3, a0);
+        pl_store3_ps(h + (size_t)x * 3 + 3, a1);
+        pl_store3_ps(h + (size_t)x * 3 + 6, a2);
+        pl_store3_ps(h + (size_t)x * 3 + 9, a3);
     }
 #undef TAP
 #endif
@@ -365,14 +355,9 @@ static void rgb_to_floats(const uint8_t *p, int w, float *out)
     int x = 0;
 #ifdef __SSE2__
     /* Four bytes per load: every pixel but the row's last has a byte after it. */
-    __m128i z = _mm_setzero_si128();
     __m128 keep_rgb = _mm_castsi128_ps(_mm_setr_epi32(-1, -1, -1, 0));
-    for (; x + 1 < w; x++) {
-        int v;
-        memcpy(&v, p + (size_t)x * 3, sizeof v);
-        __m128i b = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(v), z), z);
-        _mm_store_ps(out + (size_t)x * 4, _mm_and_ps(_mm_cvtepi32_ps(b), keep_rgb));
-    }
+    for (; x + 1 < w; x++)
+        _mm_store_ps(out + (size_t)x * 4, _mm_and_ps(pl_px4_ps(p + (size_t)x * 3), keep_rgb));
 #endif
     for (; x < w; x++) {
         out[x * 4] = p[x * 3];
