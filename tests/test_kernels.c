@@ -148,6 +148,11 @@ static const conv_case conv_cases[] = {
     {1, 11, 12, 16, 16, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 16},  /* depthwise dilated */
     {1, 10, 9, 19, 19, 3, 3, 2, 1, 1, 1, 0, 1, 1, 1, 19},   /* depthwise mixed strides */
     {1, 8, 8, 6, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},      /* channel multiplier 2 */
+    /* 3x3 depthwise rows (dw3_span): tiles of 8, 4, 2 and 1 pixels */
+    {1, 9, 21, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16},   /* 16 channels, 19 interior */
+    {1, 8, 19, 48, 48, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 48},   /* 2 + 1 vectors, stride 2 */
+    {1, 7, 13, 21, 21, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 21},   /* unpadded, channel tail */
+    {1, 2, 3, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},       /* one interior pixel, < 1 vector */
     {1, 30, 26, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 3x3 64->64 */
     {1, 13, 11, 32, 2, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},    /* pnet head, thin */
     {2, 7, 9, 32, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},      /* pnet head, batch 2 */

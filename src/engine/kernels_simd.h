@@ -916,7 +916,14 @@ ALWAYS_INLINE void dw_pixel(const pl_conv_plan *p, const float *xb, ptrdiff_t x0
     }
 }
 
-#define DWT_P 4  /* pixels per depthwise tile                         */
+/* Pixels per depthwise tile: DWT_P * V accumulators must cover the FMA
+ * latency (4 cycles, 2 units: 8 chains) when V = 1 (C = 16 on AVX-512:
+ * fr_detect's 120x160 layer), and fit the registers with V = 2. */
+#if V_REGS > 16
+#define DWT_P 8
+#else
+#define DWT_P 4
+#endif
 
 /* DWT_P interior pixels of one row x V channel vectors: each weight vector
  * is loaded once for DWT_P pixels, and the DWT_P * V accumulators hide the
@@ -932,25 +939,33 @@ ALWAYS_INLINE void dw_tile(const pl_conv_plan *p, const float *xb, ptrdiff_t x0,
     const ptrdiff_t xpix = (ptrdiff_t)s->stride_w * C;
     int cpad = (C + VL - 1) / VL * VL;
     vec acc[DWT_P][2];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < DWT_P; i++)
 #pragma GCC unroll 2
         for (int j = 0; j < V; j++) acc[i][j] = V_LOAD(p->bias + c + j * VL);
     for (int ky = ky0; ky < ky1; ky++) {
-        for (int kx = 0; kx < s->kw; kx++) {
-            const float *xp = xb + (x0 + ky * xdy + kx * xdx + c);
-            const float *wp = p->w + (size_t)(ky * s->kw + kx) * cpad + c;
+        const float *wp = p->w + (size_t)ky * s->kw * cpad + c;
+        const float *xp = xb + (x0 + ky * xdy + c);
+        for (int kx = 0; kx < s->kw; kx++, wp += cpad, xp += xdx) {
             vec wv[2];
 #pragma GCC unroll 2
             for (int j = 0; j < V; j++) wv[j] = V_LOAD(wp + j * VL);
-#pragma GCC unroll 4
+            /* Pixel 3k+m at base[k] + m*xpix, as in tile_tap_strided: x86
+             * addresses base + index*4 and base + index*8 directly, so
+             * the 8 pixels need 3 bases and one index register; with a
+             * register per pixel offset gcc runs out and keeps them in
+             * vector registers, one move per FMA (C = 16: half the speed). */
+            const float *base[(DWT_P + 2) / 3];
+#pragma GCC unroll 3
+            for (int k = 0; k < (DWT_P + 2) / 3; k++) base[k] = xp + 3 * k * xpix;
+#pragma GCC unroll 8
             for (int i = 0; i < DWT_P; i++)
 #pragma GCC unroll 2
                 for (int j = 0; j < V; j++)
-                    acc[i][j] = V_FMA(V_LOAD(xp + i * xpix + j * VL), wv[j], acc[i][j]);
+                    acc[i][j] = V_FMA(V_LOAD(base[i / 3] + (i % 3) * xpix + j * VL), wv[j], acc[i][j]);
         }
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < DWT_P; i++) {
         if (p->ep.act != PL_ACT_NONE)
 #pragma GCC unroll 2
@@ -972,18 +987,158 @@ static void SUFFIX(dw_tile_1)(const pl_conv_plan *p, const float *xb, ptrdiff_t 
     dw_tile(p, xb, x0, ky0, ky1, yp, c, 1);
 }
 
+/* 3x3 depthwise, dilation 1: a row's interior pixels for one block of V
+ * channel vectors at a time, with the block's 9*V weight vectors loaded
+ * into registers once per row instead of once per tile (with 16 channels
+ * a tile of dw_tile reloads them, recomputes its tap addresses and runs
+ * its epilogue for every 4 pixels: more instructions than FMAs). Tiles of
+ * P pixels, then 4, 2, 1 for the rest. The taps and the order of the sums
+ * (bias, then ky, then kx) are dw_tile's: bit-identical. */
+#if V_REGS > 16
+#define DW3_P1 8  /* pixels per tile with V = 1: 8 accumulator chains   */
+#define DW3_V 2   /* 18 weight + 8 accumulator registers fit 32         */
+#else
+#define DW3_P1 4  /* 9 weights + 4 accumulators of 16 registers         */
+#define DW3_V 1
+#endif
+
+ALWAYS_INLINE void dw3_tile(const float *xr, ptrdiff_t xdy, ptrdiff_t xpix, ptrdiff_t C,
+                            int ky0, int ky1, const vec wv[3][3][2], const vec *bias,
+                            const pl_epilogue *ep, const float *slope, float *yp, const int V,
+                            const int P)
+{
+    vec acc[DW3_P1][2];
+#pragma GCC unroll 8
+    for (int i = 0; i < P; i++)
+#pragma GCC unroll 2
+        for (int j = 0; j < V; j++) acc[i][j] = bias[j];
+#pragma GCC unroll 3
+    for (int ky = 0; ky < 3; ky++) {
+        if (ky < ky0 || ky >= ky1) continue;
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; kx++) {
+            /* Pixel 3k+m at base[k] + m*xpix (see tile_tap_strided): a
+             * register per pixel offset would spill. */
+            const float *base[(DW3_P1 + 2) / 3];
+#pragma GCC unroll 3
+            for (int k = 0; k < (P + 2) / 3; k++) base[k] = xr + ky * xdy + kx * C + 3 * k * xpix;
+#pragma GCC unroll 8
+            for (int i = 0; i < P; i++)
+#pragma GCC unroll 2
+                for (int j = 0; j < V; j++)
+                    acc[i][j] = V_FMA(V_LOAD(base[i / 3] + (i % 3) * xpix + j * VL), wv[ky][kx][j],
+                                      acc[i][j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < P; i++)
+#pragma GCC unroll 2
+        for (int j = 0; j < V; j++) {
+            vec a = acc[i][j];
+            if (ep->act == PL_ACT_RELU) a = V_MAX(a, V_ZERO());
+            else if (ep->act != PL_ACT_NONE) a = act_vec(a, ep, slope ? slope + j * VL : NULL);
+            V_STORE(yp + i * C + j * VL, a);
+        }
+}
+
+/* n interior pixels from window origin x0 (its offset in xb), output at
+ * yp, channels [c, c + V*VL). */
+ALWAYS_INLINE void dw3_span(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0, int ky1,
+                            float *yp, int n, int c, const int V)
+{
+    const pl_conv_shape *s = &p->s;
+    const ptrdiff_t C = s->in_c, xdy = (ptrdiff_t)s->in_w * C, xpix = (ptrdiff_t)s->stride_w * C;
+    const int cpad = (s->in_c + VL - 1) / VL * VL;
+    const float *slope = p->slope ? p->slope + c : NULL;
+    vec wv[3][3][2], bias[2];
+#pragma GCC unroll 2
+    for (int j = 0; j < V; j++) {
+        bias[j] = V_LOAD(p->bias + c + j * VL);
+#pragma GCC unroll 3
+        for (int ky = 0; ky < 3; ky++)
+#pragma GCC unroll 3
+            for (int kx = 0; kx < 3; kx++)
+                wv[ky][kx][j] = V_LOAD(p->w + (size_t)(ky * 3 + kx) * cpad + c + j * VL);
+    }
+    const float *xr = xb + x0 + c;
+    float *yc = yp + c;
+    const int PM = V == 1 ? DW3_P1 : 4;
+    int i = 0;
+    for (; i + PM <= n; i += PM)
+        dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, PM);
+    if (PM > 4 && i + 4 <= n) {
+        dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, 4);
+        i += 4;
+    }
+    if (i + 2 <= n) {
+        dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, 2);
+        i += 2;
+    }
+    if (i < n) dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, 1);
+}
+
+static void SUFFIX(dw3_span_1)(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0,
+                               int ky1, float *yp, int n, int c)
+{
+    dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 1);
+}
+
+#if DW3_V == 2
+static void SUFFIX(dw3_span_2)(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0,
+                               int ky1, float *yp, int n, int c)
+{
+    dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 2);
+}
+#endif
+
+/* One output row of a 3x3 depthwise layer (dilation 1) through dw3_span:
+ * the border pixels (taps in the padding) one at a time by dw_pixel. */
+static void SUFFIX(dw3_row)(const pl_conv_plan *p, const float *xb, int oy, float *yrow)
+{
+    const pl_conv_shape *s = &p->s;
+    const int C = s->in_c, cvec = C / VL * VL, cv2 = DW3_V == 2 ? C / (2 * VL) * (2 * VL) : 0;
+    int iy0 = oy * s->stride_h - s->pad_top, ky0, ky1;
+    tap_range(iy0, 1, 3, s->in_h, &ky0, &ky1);
+    for (int ox = 0; ox < s->out_w; ox++) {
+        if (ox == p->ox_lo && p->ox_hi > p->ox_lo) {
+            int n = p->ox_hi - p->ox_lo;
+            ptrdiff_t x0 = ((ptrdiff_t)iy0 * s->in_w + ox * s->stride_w - s->pad_left) * C;
+            float *yp = yrow + (size_t)ox * C;
+#if DW3_V == 2
+            for (int c = 0; c < cv2; c += 2 * VL) SUFFIX(dw3_span_2)(p, xb, x0, ky0, ky1, yp, n, c);
+#endif
+            for (int c = cv2; c < cvec; c += VL) SUFFIX(dw3_span_1)(p, xb, x0, ky0, ky1, yp, n, c);
+            if (cvec < C)
+                for (int i = 0; i < n; i++)
+                    dw_pixel(p, xb, x0 + i * (ptrdiff_t)s->stride_w * C, ky0, ky1, 0, 3,
+                             yp + (size_t)i * C, cvec);
+            ox = p->ox_hi - 1;
+            continue;
+        }
+        int ix0 = ox * s->stride_w - s->pad_left, kx0, kx1;
+        tap_range(ix0, 1, 3, s->in_w, &kx0, &kx1);
+        dw_pixel(p, xb, ((ptrdiff_t)iy0 * s->in_w + ix0) * C, ky0, ky1, kx0, kx1,
+                 yrow + (size_t)ox * C, 0);
+    }
+}
+
 void SUFFIX(pl_conv_dw)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
 {
     const pl_conv_shape *s = &p->s;
     const int C = s->in_c, cfull = C / (2 * VL) * (2 * VL), cvec = C / VL * VL;
     size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
     size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
+    const int dw3 = s->kh == 3 && s->kw == 3 && s->dilation_h == 1 && s->dilation_w == 1;
     for (int b = 0; b < s->n; b++) {
         const float *xb = x + b * img_in;
         for (int oy = r0; oy < r1; oy++) {
             int iy0 = oy * s->stride_h - s->pad_top, ky0, ky1;
             tap_range(iy0, s->dilation_h, s->kh, s->in_h, &ky0, &ky1);
             float *yrow = y + b * img_out + (size_t)oy * s->out_w * s->out_c;
+            if (dw3) {
+                SUFFIX(dw3_row)(p, xb, oy, yrow);
+                continue;
+            }
             for (int ox = 0; ox < s->out_w;) {
                 int ix0 = ox * s->stride_w - s->pad_left;
                 ptrdiff_t x0 = ((ptrdiff_t)iy0 * s->in_w + ix0) * s->in_c;
