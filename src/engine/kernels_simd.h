@@ -614,6 +614,9 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
     for (int b = 0; b < s->n; b++) {
         for (int c0 = q_begin, c1; c0 < q_end; c0 = c1) {
             c1 = q_end - c0 < chunk ? q_end : c0 + chunk;
+            /* A row's first chunk also takes its left border pixels (which
+             * gather alone, below), so its interior tiles stay whole. */
+            if (rowwise && c0 % s->out_w == 0) c1 = c1 + p->ox_lo < q_end ? c1 + p->ox_lo : q_end;
             if (rowwise && c1 > (c0 / s->out_w + 1) * s->out_w) c1 = (c0 / s->out_w + 1) * s->out_w;
             for (int g = 0; g < s->groups; g++) {
                 for (int cb = 0; cb < p->n_cb; cb++) {
@@ -633,8 +636,15 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
                         .ep = &p->ep, .ypix = s->out_c,
                         .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
                     for (int q = c0; q < c1;) {
-                        int ti = tile_index(c1 - q, p->nv), n = sizes[nvi][ti];
-                        int oy = q / s->out_w, ox = q - oy * s->out_w;
+                        int oy = q / s->out_w, ox = q - oy * s->out_w, left = c1 - q;
+                        /* Wide rows: a gather tile costs ~3 interior ones (a
+                         * pointer per pixel and tap, no kx_merge), so only the
+                         * border pixels gather (a 3-channel stem's row of 160:
+                         * 1 pixel, not a 24-pixel tile). Each pixel's sums are
+                         * the same whichever tile computes it. */
+                        if (rowwise && ox < p->ox_lo) left = left < p->ox_lo - ox ? left : p->ox_lo - ox;
+                        else if (rowwise && ox < p->ox_hi) left = left < p->ox_hi - ox ? left : p->ox_hi - ox;
+                        int ti = tile_index(left, p->nv), n = sizes[nvi][ti];
                         a.y = ybase + (size_t)q * s->out_c;
                         if (ox >= p->ox_lo && ox + n <= p->ox_hi) {
                             int iy0 = oy * s->stride_h - s->pad_top;
