@@ -860,6 +860,38 @@ pl_status pl_session_run(pl_session *s, pl_error *err)
     return PL_OK;
 }
 
+/* Every node input that reads `from` (the input's arena slot, or a view
+ * of it: no other tensor shares the slot, which lives for the whole run)
+ * reads `to` instead. */
+static void repoint_reads(pl_session *s, const float *from, const float *to)
+{
+    for (int i = 0; i < s->g->n_nodes; i++)
+        for (int k = 0; k < s->g->nodes[i].n_inputs; k++)
+            if (s->ns[i].in[k] == from) s->ns[i].in[k] = to;
+}
+
+pl_status pl_session_run_from(pl_session *s, int input, const float *data, pl_error *err)
+{
+    if (input < 0 || input >= s->g->n_inputs)
+        return pl_fail(err, PL_ERR_ARG, "%s: no input %d", s->g->source, input);
+    if (!s->planned) {
+        pl_status st = plan(s, err);
+        if (st != PL_OK) return st;
+    }
+    int t = s->g->inputs[input];
+    float *mine = s->tdata[t];
+    int in_arena = s->keep_all;
+    for (int i = 0; i < s->g->n_outputs; i++) in_arena |= s->tdata[s->g->outputs[i]] == mine;
+    if (in_arena) {
+        memcpy(mine, data, sizeof(float) * (size_t)pl_tensor_numel(&s->g->tensors[t]));
+        return pl_session_run(s, err);
+    }
+    repoint_reads(s, mine, data);
+    pl_status st = pl_session_run(s, err);
+    repoint_reads(s, data, mine);
+    return st;
+}
+
 const float *pl_session_output(pl_session *s, int output, int *rank, int64_t *dims)
 {
     if (!s->planned || output < 0 || output >= s->g->n_outputs) return NULL;

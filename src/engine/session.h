@@ -34,6 +34,14 @@ float *pl_session_input(pl_session *s, int input);
 pl_status pl_session_run(pl_session *s, pl_error *err);
 const float *pl_session_output(pl_session *s, int output, int *rank,
                                int64_t *dims);
+/* pl_session_run reading input `input` from data (its shape as set, the
+ * same layout) instead of from the arena, so the caller's tensor need not
+ * be copied in first (fr_detect's 0.9 MB image: a copy per run that the
+ * first node, a TRANSPOSE, would read once). data is only read, and only
+ * during the call. Where the input's bytes must be in the arena (the
+ * input is also a graph output, or keep_all) it is copied there first.
+ * Afterwards pl_session_input's buffer does not hold this input. */
+pl_status pl_session_run_from(pl_session *s, int input, const float *data, pl_error *err);
 
 /* Any tensor by index, valid after a run while its memory is not reused;
  * with pl_session_keep_all(s, 1) every tensor keeps its own memory, for

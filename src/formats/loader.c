@@ -196,12 +196,11 @@ static pl_status shape_for(pl_model *m, int rank, const int64_t *dims, pl_error 
     return PL_OK;
 }
 
-static pl_status run_once(pl_model *m, const float *in, int64_t n, pl_error *err)
+/* One run on in, of the session's input shape: read in place, not copied
+ * into the session first. */
+static pl_status run_once(pl_model *m, const float *in, pl_error *err)
 {
-    float *x = pl_session_input(m->s, 0);
-    if (!x) return pl_fail(err, PL_ERR_INTERNAL, "%s: no input buffer", m->g->source);
-    memcpy(x, in, sizeof(float) * (size_t)n);
-    return pl_session_run(m->s, err);
+    return pl_session_run_from(m->s, 0, in, err);
 }
 
 /* Items of `per` along the first axis, one run each; outputs stacked. */
@@ -216,7 +215,7 @@ static pl_status run_items(pl_model *m, const float *in, int rank, const int64_t
     int64_t runs = dims[0] / per, item = count(rank, d);
     int n_out = m->g->n_outputs < MAX_OUT ? m->g->n_outputs : MAX_OUT;
     for (int64_t r = 0; r < runs; r++) {
-        if ((st = run_once(m, in + r * item, item, err)) != PL_OK) return st;
+        if ((st = run_once(m, in + r * item, err)) != PL_OK) return st;
         for (int k = 0; k < n_out; k++) {
             int orank;
             int64_t od[PL_MAX_RANK];
@@ -261,7 +260,7 @@ pl_status pl_model_run(pl_model *m, const float *in, int rank, const int64_t *di
     m->stacked = 0;
     pl_error first = {0};
     pl_status st = shape_for(m, rank, dims, &first);
-    if (st == PL_OK) return run_once(m, in, count(rank, dims), err);
+    if (st == PL_OK) return run_once(m, in, err);
     /* The graph does not take this batch whole: run it in pieces of the
      * declared batch (or of 1). */
     int64_t declared = g->input_dims[0][0];
