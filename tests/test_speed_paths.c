@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/kernels.h"
 #include "engine_helpers.h"
 #include "face/preprocess.h"
 #include "image/image.h"
@@ -94,6 +95,17 @@ static void check_crops(int channels)
 
 TEST(axis_aligned_crops_match_the_plain_loop_bit_for_bit) { check_crops(3); }
 TEST(axis_aligned_crops_of_rgba_match_bit_for_bit) { check_crops(4); }
+
+/* The same through the SSE2 paths a CPU without AVX2 takes. */
+TEST(crops_without_avx2_match_bit_for_bit)
+{
+    setenv("PL_CPU", "generic", 1);
+    pl_cpu_reload();
+    check_crops(3);
+    check_crops(4);
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
 
 /* ---- arena --------------------------------------------------------------- */
 

@@ -1,4 +1,5 @@
 #include "face/preprocess.h"
+#include "engine/kernels.h"
 #include "image/px_sse.h"
 
 #include <math.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 /* Bilinear sample of all channels at (x, y) added into acc[0..2]; outside
@@ -219,6 +221,60 @@ static void four_pixel_sums(const axis_job *j, int x, int y, float acc[4][3])
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CROP_AVX2 1
+/* four_pixel_sums with AVX2: a sample's two taps in one row (its pixel
+ * and the next) come from one 8-byte load as one 8-lane vector and are
+ * multiplied by their two weights at once; the adds then take the two
+ * products one at a time, so each sum gets the same terms in the same
+ * order as four_pixel_sums (each weight is the same product of the same
+ * two factors). About half the instructions. Needs the same "wide"
+ * guarantee: an 8-byte load at a tap pixel stays inside the image. */
+__attribute__((target("avx2"))) static void four_pixel_sums_avx2(const axis_job *j, int x, int y,
+                                                                 float acc[4][3])
+{
+    const pl_image *img = j->img;
+    int C = img->c, k = j->k;
+    size_t stride = (size_t)img->w * C;
+    /* Lanes 0..3 from the first pixel's bytes, 4..7 from the second's
+     * (which start at byte C), channels in the order the input wants. */
+    __m256i order = C == 3 ? (j->bgr ? _mm256_setr_epi32(2, 1, 0, 3, 5, 4, 3, 6)
+                                     : _mm256_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6))
+                           : (j->bgr ? _mm256_setr_epi32(2, 1, 0, 3, 6, 5, 4, 7)
+                                     : _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    /* Per pixel and sample column: (1 - fx) in lanes 0..3, fx in 4..7. */
+    __m256 wx[4][6];
+    size_t off[4][6];
+    for (int i = 0; i < 4; i++)
+        for (int sx = 0; sx < k; sx++) {
+            const axis_tap *ax = &j->tx[(x + i) * k + sx];
+            wx[i][sx] = _mm256_setr_m128(_mm_set1_ps(1 - ax->f), _mm_set1_ps(ax->f));
+            off[i][sx] = (size_t)ax->i0 * C;
+        }
+    __m128 a[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
+    for (int sy = 0; sy < k; sy++) {
+        const axis_tap *ay = &j->ty[y * k + sy];
+        __m256 wy0 = _mm256_set1_ps(1 - ay->f), wy1 = _mm256_set1_ps(ay->f);
+        const uint8_t *row = img->px + (size_t)ay->i0 * stride;
+        for (int sx = 0; sx < k; sx++)
+            for (int i = 0; i < 4; i++) {
+                const uint8_t *p = row + off[i][sx];
+                __m256 top = _mm256_cvtepi32_ps(_mm256_permutevar8x32_epi32(
+                    _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)), order));
+                __m256 bottom = _mm256_cvtepi32_ps(_mm256_permutevar8x32_epi32(
+                    _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p + stride))), order));
+                __m256 t = _mm256_mul_ps(_mm256_mul_ps(wx[i][sx], wy0), top);
+                __m256 b = _mm256_mul_ps(_mm256_mul_ps(wx[i][sx], wy1), bottom);
+                a[i] = _mm_add_ps(a[i], _mm256_castps256_ps128(t));
+                a[i] = _mm_add_ps(a[i], _mm256_extractf128_ps(t, 1));
+                a[i] = _mm_add_ps(a[i], _mm256_castps256_ps128(b));
+                a[i] = _mm_add_ps(a[i], _mm256_extractf128_ps(b, 1));
+            }
+    }
+    for (int i = 0; i < 4; i++) pl_store3_ps(acc[i], a[i]);
+}
+#endif
+
 static int sample_axis_aligned(const pl_image *img, const float m[6], const pl_input_spec *spec,
                                int k, float *out)
 {
@@ -242,6 +298,9 @@ static int sample_axis_aligned(const pl_image *img, const float m[6], const pl_i
         for (int sx = 0; sx < k; sx++) x_inside[x] &= (unsigned char)tap_inside(&tx[x * k + sx], W);
     }
     float inv_k2 = 1.0f / (float)(k * k);
+#ifdef CROP_AVX2
+    int avx2 = pl_cpu_features()->avx2_fma && k <= 6; /* its tables hold 6 samples */
+#endif
     for (int y = 0; y < spec->h; y++) {
         int y_inside = 1;
         for (int sy = 0; sy < k; sy++) y_inside &= tap_inside(&ty[y * k + sy], H);
@@ -251,7 +310,11 @@ static int sample_axis_aligned(const pl_image *img, const float m[6], const pl_i
 #ifdef __SSE2__
             if (job.wide && y_inside && x + 4 <= spec->w && x_inside[x] && x_inside[x + 1] &&
                 x_inside[x + 2] && x_inside[x + 3]) {
-                four_pixel_sums(&job, x, y, acc);
+#ifdef CROP_AVX2
+                if (avx2) four_pixel_sums_avx2(&job, x, y, acc);
+                else
+#endif
+                    four_pixel_sums(&job, x, y, acc);
                 n = 4;
             } else
 #endif
