@@ -1,5 +1,5 @@
-/* test_engine_fusion.c — fused convolution -> pooling / 1x1 heads
- * (session.c) give exactly the unfused results.
+/* test_engine_fusion.c — fused convolution -> pooling / 1x1 heads and
+ * longer band chains (session.c, bands.c) give exactly the unfused results.
  *
  * keep_all gives every tensor its own memory and turns fusion off, so the
  * same session with and without it compares a fused run against an
@@ -31,6 +31,15 @@ static int conv(pl_graph *g, int x, int cin, int cout, int k, int stride, pl_pad
     nd->params.conv.stride_h = nd->params.conv.stride_w = stride;
     nd->params.conv.padding = pad;
     nd->params.act = act;
+    return y;
+}
+
+/* A 3x3 depthwise convolution (SAME padding) of c channels. */
+static int dwconv(pl_graph *g, int x, int c, int stride, pl_act act, unsigned seed)
+{
+    int y = conv(g, x, 1, c, 3, stride, PL_PAD_SAME, act, seed);
+    pl_node *nd = &g->nodes[g->n_nodes - 1];
+    nd->params.conv.groups = c;
     return y;
 }
 
@@ -111,6 +120,56 @@ static pl_graph *rnet_like(void)
     return g;
 }
 
+/* fr_detect's trunk and more, every map feeding the next layer alone: a
+ * 3 -> 16 stride-2 SAME stem, dw3x3 -> 1x1 pairs (stride 1 and 2), a
+ * 3x3/2 SAME max pool, a VALID 3x3 conv, a 2x2/2 average pool, a conv
+ * and two 1x1 heads; with band_min 0 all of it runs as one chain. */
+static pl_graph *chain_like(void)
+{
+    pl_graph *g = pl_graph_new("chain-like");
+    int64_t xd[4] = {-1, -1, -1, 3};
+    int x = h_input(g, "x", 4, xd);
+    int a = conv(g, x, 3, 16, 3, 2, PL_PAD_SAME, PL_ACT_RELU, 13);
+    a = dwconv(g, a, 16, 1, PL_ACT_RELU, 23);
+    a = conv(g, a, 16, 24, 1, 1, PL_PAD_VALID, PL_ACT_RELU, 33);
+    a = dwconv(g, a, 24, 2, PL_ACT_RELU, 43);
+    a = conv(g, a, 24, 20, 1, 1, PL_PAD_VALID, PL_ACT_PRELU, 53);
+    a = pool(g, a, PL_OP_MAX_POOL, 3, 2, PL_PAD_SAME);
+    a = conv(g, a, 20, 12, 3, 1, PL_PAD_VALID, PL_ACT_NONE, 63);
+    a = pool(g, a, PL_OP_AVG_POOL, 2, 2, PL_PAD_SAME);
+    a = conv(g, a, 12, 32, 3, 1, PL_PAD_SAME, PL_ACT_RELU, 73);
+    int h1 = conv(g, a, 32, 2, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 83);
+    int h2 = conv(g, a, 32, 4, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 93);
+    int h3 = conv(g, a, 32, 10, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 103);
+    pl_graph_add_output(g, h1);
+    pl_graph_add_output(g, h2);
+    pl_graph_add_output(g, h3);
+    return g;
+}
+
+/* PNet whole: the pixel-lane stem + pool, conv2, conv3 and its merged
+ * heads as one chain (the pooled map is no output here). */
+static pl_graph *pnet_chain(void)
+{
+    pl_graph *g = pl_graph_new("pnet-chain");
+    int64_t xd[4] = {-1, -1, -1, 3};
+    int x = h_input(g, "x", 4, xd);
+    int a = conv(g, x, 3, 10, 3, 1, PL_PAD_VALID, PL_ACT_PRELU, 14);
+    a = pool(g, a, PL_OP_MAX_POOL, 2, 2, PL_PAD_SAME);
+    a = conv(g, a, 10, 16, 3, 1, PL_PAD_VALID, PL_ACT_PRELU, 24);
+    a = conv(g, a, 16, 32, 3, 1, PL_PAD_VALID, PL_ACT_PRELU, 34);
+    int h1 = conv(g, a, 32, 2, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 44);
+    int h2 = conv(g, a, 32, 4, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 54);
+    int c = conv(g, x, 3, 4, 1, 1, PL_PAD_VALID, PL_ACT_NONE, 64); /* a third output */
+    pl_graph_add_output(g, h1);
+    pl_graph_add_output(g, h2);
+    pl_graph_add_output(g, c);
+    return g;
+}
+
+/* Maps of at least this many bytes are chained (session.h); 0: all. */
+static size_t band_min = 1024 * 1024;
+
 static size_t out_floats(pl_session *s, int k)
 {
     int r;
@@ -127,6 +186,7 @@ static void fused_matches_unfused(pl_graph *(*make)(void), int threads, const in
     pl_error err = {0};
     pl_session *s = pl_session_new(g, threads, &err);
     CHECK_MSG(s, "%s", err.msg);
+    pl_session_set_band_min_bytes(s, band_min);
     size_t n = (size_t)(dims[0] * dims[1] * dims[2] * dims[3]);
     float *x = malloc(sizeof(float) * n);
     h_fill(x, (int64_t)n, 5);
@@ -146,8 +206,9 @@ static void fused_matches_unfused(pl_graph *(*make)(void), int threads, const in
             }
             size_t bad = 0;
             for (size_t i = 0; i < m; i++) bad += memcmp(&y[i], &want[k][i], sizeof(float)) != 0;
-            CHECK_MSG(bad == 0, "threads %d, %lldx%lldx%lld: output %d: %zu of %zu values differ",
-                      threads, (long long)dims[0], (long long)dims[1], (long long)dims[2], k, bad, m);
+            CHECK_MSG(bad == 0, "%s: threads %d, %lldx%lldx%lld: output %d: %zu of %zu values differ",
+                      g->source, threads, (long long)dims[0], (long long)dims[1], (long long)dims[2], k,
+                      bad, m);
         }
     }
     for (int k = 0; k < 3; k++) free(want[k]);
@@ -188,6 +249,72 @@ TEST(fused_rnet_three_vector_tiles_are_bit_identical)
             for (int threads = 1; threads <= 3; threads++) fused_matches_unfused(rnet_like, threads, shapes[i]);
     }
     rnet_c2 = 48;
+}
+
+/* Chains of every layer kind, odd sizes (SAME padding's one-row and
+ * one-column windows, last maps of 1-3 rows), batches, 1-3 threads; with
+ * band_min 0 everything chains, with the default only big maps (the
+ * 241x321 image's 121x161x16 stem output, like fr_detect's). */
+TEST(band_chains_are_bit_identical)
+{
+    static const int64_t shapes[][4] = {{1, 67, 45, 3},  {2, 40, 97, 3}, {3, 29, 33, 3},
+                                        {1, 25, 400, 3}, {2, 26, 61, 3}, {1, 241, 321, 3}};
+    static const size_t mins[] = {0, 1024 * 1024};
+    for (size_t m = 0; m < 2; m++) {
+        band_min = mins[m];
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            for (int threads = 1; threads <= 3; threads++) {
+                fused_matches_unfused(chain_like, threads, shapes[i]);
+                fused_matches_unfused(pnet_chain, threads, shapes[i]);
+            }
+    }
+    band_min = 1024 * 1024;
+}
+
+/* A PNet strip big enough that its chain forms at the default threshold
+ * (the pooled and conv2 maps are over 1 MB): the bands of 8 rows, the
+ * 3x3 windows' rows kept between bands, two threads splitting the rows. */
+TEST(band_chain_of_a_pnet_strip_is_bit_identical)
+{
+    static const int64_t shape[4] = {1, 260, 517, 3};
+    for (int threads = 1; threads <= 2; threads++) fused_matches_unfused(pnet_chain, threads, shape);
+}
+
+/* The memory plan made for chains holds for the reference kernels too
+ * (they write every map a chain keeps in its buffers): one session,
+ * everything chained, run fast then reference. */
+TEST(band_chain_plan_runs_the_reference)
+{
+    pl_graph *g = chain_like();
+    int64_t d[4] = {2, 40, 97, 3};
+    size_t n = 2 * 40 * 97 * 3;
+    float *x = malloc(sizeof(float) * n);
+    h_fill(x, (int64_t)n, 7);
+    pl_error err = {0};
+    pl_session *s = pl_session_new(g, 2, &err);
+    CHECK_MSG(s, "%s", err.msg);
+    pl_session_set_band_min_bytes(s, 0);
+    CHECK_MSG(pl_session_set_input_shape(s, 0, 4, d, &err) == PL_OK, "%s", err.msg);
+    float *fast[3];
+    for (int pass = 0; pass < 2; pass++) {
+        pl_session_set_kernels(s, pass ? PL_KERNELS_REFERENCE : PL_KERNELS_FAST);
+        memcpy(pl_session_input(s, 0), x, sizeof(float) * n);
+        CHECK_MSG(pl_session_run(s, &err) == PL_OK, "%s", err.msg);
+        for (int k = 0; k < 3; k++) {
+            const float *y = pl_session_output(s, k, NULL, NULL);
+            size_t m = out_floats(s, k);
+            if (!pass) {
+                fast[k] = malloc(sizeof(float) * m);
+                memcpy(fast[k], y, sizeof(float) * m);
+                continue;
+            }
+            for (size_t i = 0; i < m; i++) CHECK_NEAR(fast[k][i], y[i], 1e-4 * (1 + fabsf(y[i])));
+            free(fast[k]);
+        }
+    }
+    free(x);
+    pl_session_free(s);
+    pl_graph_free(g);
 }
 
 TEST(fused_matches_reference)

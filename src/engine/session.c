@@ -9,16 +9,19 @@
  *      RESHAPE/IDENTITY view of the other (then they are the same bytes);
  *   3. pl_session_run allocates nothing.
  *
- * Fusion (fast kernels only): a convolution whose output feeds nothing but
- * the node right after it, a pooling (MTCNN's conv -> max-pool pairs), or
- * the few 1x1 convolutions right after it (PNet's two heads), runs as one
- * step: each task computes the few rows of the convolution its consumers'
- * rows need into a small per-thread buffer (L1/L2 resident) and runs the
- * consumers on them, so the convolution's output (up to 15 MB for a PNet
- * strip) never goes to memory. Every value is computed by the same kernel
- * in the same order as unfused, so the results are bit-identical. The
- * convolution's output tensor keeps its arena slot (the reference path
- * and keep_all use it) but is not written in a fused run.
+ * Fusion (fast kernels only): consecutive spatial layers (convolutions,
+ * poolings) where each feeds nothing but the next run as one step, a band
+ * chain (bands.c): each task computes a band of the last layer's rows and,
+ * into small per-thread buffers (L2 resident), the rows of every earlier
+ * layer that band needs, so the maps between them never go to memory.
+ * Chains form at a convolution whose output feeds only a pooling (MTCNN's
+ * conv -> max-pool pairs) or 1x1 convolutions (dw3x3 -> 1x1 pairs, PNet's
+ * two heads: they end a chain), and across any map of BAND_MIN_MAP_BYTES
+ * or more (PNet's 6 MB conv2 output, fr_detect's 120x160 maps). Every
+ * value is computed by the same kernel in the same order as unfused, so
+ * the results are bit-identical. The intermediate tensors keep their
+ * arena slots (the reference path and keep_all use them) but are not
+ * written in a fused run.
  */
 #include "engine/session.h"
 
@@ -31,30 +34,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/bands.h"
 #include "engine/kernels.h"
 #include "engine/ops.h"
 #include "engine/threadpool.h"
 
 #define ARENA_ALIGN 64
-/* Bytes of convolution output a fused task keeps at a time (see fusion):
- * small enough to stay in L2 next to the input rows it is computed from. */
+/* Bytes of a band chain's per-thread buffers (see fusion): a chain of two
+ * layers (a convolution and its pool or 1x1 consumers) keeps 64 KB of
+ * convolution rows, small enough to stay in L1/L2 next to the input rows
+ * they are computed from; a longer chain keeps a few rows of each of its
+ * maps, BAND_SCRATCH_BYTES in all, well inside a core's L2. */
 #define FUSE_SCRATCH_BYTES (64 * 1024)
-/* Pooled rows per task of a pl_conv_plan_run_pool2 fusion. */
+#define BAND_SCRATCH_BYTES (512 * 1024)
+/* A map of at least this many bytes per item (past what L2 keeps next to
+ * the layers' other data) is worth keeping out of memory: the layers on
+ * both sides of it run in one band chain. */
+#define BAND_MIN_MAP_BYTES (1024 * 1024)
+/* Rows of the last layer per task of a chain that starts with a
+ * pl_conv_plan_run_pool2 layer. */
 #define POOL2_BAND 8
-
-/* A convolution run together with the nodes right after it (see above). */
-typedef struct fusion {
-    int n_cons;              /* consumers: nodes producer+1 .. producer+n_cons */
-    int is_pool;             /* one pooling consumer; else 1x1 convolutions  */
-    int rows;                /* the rows bands cut: pool output rows, or the
-                                convolution's own (a 1x1 maps row to row)     */
-    int band;                /* of those rows per task                       */
-    int bands;               /* per batch item                               */
-    int wide;                /* the buffer has pl_conv_plan_run_wide's rows  */
-    size_t row_floats;       /* one row of the convolution's output, as kept */
-    pl_conv_plan *heads;     /* owned: the 1x1 consumers as one layer, or NULL */
-    int pool2;               /* conv + 2x2/2 max pool in one kernel (run_pool2) */
-} fusion;
 
 typedef struct node_state {
     const float **in;        /* data of each input (NULL = absent)          */
@@ -67,9 +66,11 @@ typedef struct node_state {
     pl_pool_shape pool;
     pl_epilogue ep;
     float *slope;            /* owned: a shared PReLU alpha, one per channel */
-    fusion fu;               /* fu.n_cons > 0: runs its consumers (fast mode) */
+    pl_band_chain *chain;    /* owned: runs nodes i+1 .. i+n_chain too (fast) */
+    int n_chain;
+    pl_conv_plan *heads;     /* owned: the chain's 1x1 heads as one layer    */
     int softmax2;            /* SOFTMAX over a last axis of 2: pairs (fast)  */
-    int fused;               /* computed by an earlier node's fusion (fast)  */
+    int fused;               /* computed by an earlier node's chain (fast)   */
 } node_state;
 
 /* PL_PROFILE=1 in the environment: time spent per node, printed to stderr
@@ -77,7 +78,7 @@ typedef struct node_state {
 typedef struct node_profile {
     double ms;
     long runs;
-    char kernel[32];
+    char kernel[64];
     int64_t dims[4];
 } node_profile;
 
@@ -93,7 +94,8 @@ struct pl_session {
     float **tdata;           /* per tensor: its data for this plan          */
     node_state *ns;          /* per node                                    */
     node_profile *prof;      /* per node, or NULL when not profiling        */
-    int *fusable;            /* per node: consumers it may run (0: none)    */
+    int *fusable;            /* per node: nodes after it its chain may run  */
+    size_t band_min_bytes;   /* BAND_MIN_MAP_BYTES unless a test sets it    */
     /* Fused tasks' buffers: one slot per thread of the pool (no more tasks
      * run at once), claimed through slot_busy. */
     float *scratch;
@@ -194,14 +196,18 @@ static pl_status plan_memory(pl_session *s, pl_error *err)
         int r = root[g->outputs[i]];
         if (slot_of[r] >= 0) sl[slot_of[r]].last = g->n_nodes;
     }
-    /* A fused run writes its consumers' outputs at the convolution's step,
-     * while the convolution's input is still being read: they come alive
-     * there. */
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int j = i + 1; j <= i + s->fusable[i]; j++) {
-            int r = root[g->nodes[j].outputs[0]];
-            if (slot_of[r] >= 0 && sl[slot_of[r]].first > i) sl[slot_of[r]].first = i;
-        }
+    /* A chain (fusion, below) writes its last nodes' outputs at its first
+     * node's step, while reading that node's input: the input stays alive
+     * through the chain's last node, so no output of the chain shares its
+     * bytes. (Extending the outputs back to the first step instead would
+     * keep them apart from every map inside the chain too, which a fused
+     * run never writes: MobileFaceNet's arena 3.4 -> 4.8 MB.) */
+    for (int i = 0; i < g->n_nodes; i++) {
+        int t = g->nodes[i].inputs[0];
+        if (!s->fusable[i] || t < 0) continue;
+        int r = root[t];
+        if (slot_of[r] >= 0 && sl[slot_of[r]].last < i + s->fusable[i]) sl[slot_of[r]].last = i + s->fusable[i];
+    }
     for (int i = 0; i < g->n_inputs; i++) sl[slot_of[g->inputs[i]]].last = g->n_nodes;
     for (int i = 0; i < n; i++) {
         sl[i].size = round_up(sizeof(float) * (size_t)pl_tensor_numel(&g->tensors[sl[i].tensor]),
@@ -281,24 +287,51 @@ static int is_row_local_1x1(const pl_graph *g, const pl_node *n, int t)
     return 1;
 }
 
-/* The nodes right after node i that may run fused with it (0: none): its
- * output must feed them alone and be no graph output. Decided from the
- * graph and shapes; prepare_fusions then needs fast plans for all. */
-static int fusable_consumers(const pl_session *s, int i)
+/* A layer a band chain can run: a convolution of t (its other inputs
+ * constant) or a windowed pooling of t (fast pools have no PReLU). */
+static int is_band_layer(const pl_graph *g, const pl_node *n, int t)
+{
+    if (n->inputs[0] != t) return 0;
+    if (n->op == PL_OP_MAX_POOL || n->op == PL_OP_AVG_POOL)
+        return !n->params.pool.global && n->params.act != PL_ACT_PRELU;
+    if (n->op != PL_OP_CONV2D) return 0;
+    for (int k = 1; k < n->n_inputs; k++)
+        if (n->inputs[k] >= 0 && (n->inputs[k] == t || !g->tensors[n->inputs[k]].is_const))
+            return 0;
+    return 1;
+}
+
+static int is_pool_op(pl_op op) { return op == PL_OP_MAX_POOL || op == PL_OP_AVG_POOL; }
+
+/* The nodes right after node i that may run in its band chain (0: none).
+ * Each link keeps a map out of memory: the map must feed the next node
+ * alone and be no graph output; a convolution's map feeding only 1x1
+ * convolutions (two or more: heads) ends the chain with them. A link is
+ * taken where the existing two-layer fusions paid (a convolution into a
+ * pooling or a 1x1) or where the map is big enough to spill from L2.
+ * Decided from the graph and shapes; prepare_chains then needs fast plans
+ * for all. */
+static int chain_length(const pl_session *s, int i)
 {
     const pl_graph *g = s->g;
-    const pl_node *n = &g->nodes[i];
-    if (s->keep_all || n->op != PL_OP_CONV2D || i + 1 >= g->n_nodes) return 0;
-    int t = n->outputs[0];
-    if (is_graph_output(g, t)) return 0;
-    int uses = n_uses(g, t);
-    const pl_node *c = &g->nodes[i + 1];
-    if ((c->op == PL_OP_MAX_POOL || c->op == PL_OP_AVG_POOL) && c->inputs[0] == t && uses == 1 &&
-        !c->params.pool.global && c->params.act != PL_ACT_PRELU)
-        return 1;
-    int k = 0;
-    while (i + 1 + k < g->n_nodes && is_row_local_1x1(g, &g->nodes[i + 1 + k], t)) k++;
-    return k > 0 && k == uses ? k : 0;
+    if (s->keep_all || i + 1 >= g->n_nodes || !is_band_layer(g, &g->nodes[i], g->nodes[i].inputs[0]))
+        return 0;
+    int j = i;
+    while (j + 1 < g->n_nodes && j - i + 1 < PL_BAND_MAX) {
+        const pl_node *n = &g->nodes[j], *c = &g->nodes[j + 1];
+        int t = n->outputs[0];
+        if (is_graph_output(g, t)) break;
+        int uses = n_uses(g, t), heads = 0;
+        while (j + 1 + heads < g->n_nodes && is_row_local_1x1(g, &g->nodes[j + 1 + heads], t)) heads++;
+        if (n->op == PL_OP_CONV2D && heads >= 2 && heads == uses) return j + heads - i;
+        if (uses != 1 || !is_band_layer(g, c, t)) break;
+        const pl_tensor *m = &g->tensors[t];
+        size_t item_bytes = sizeof(float) * (size_t)(pl_tensor_numel(m) / m->dims[0]);
+        int pair = n->op == PL_OP_CONV2D && (is_pool_op(c->op) || heads == 1);
+        if (!pair && item_bytes < s->band_min_bytes) break;
+        j++;
+    }
+    return j - i;
 }
 
 /* ---- per-node state ------------------------------------------------------- */
@@ -309,7 +342,8 @@ static void free_node_state(pl_session *s)
     for (int i = 0; i < s->g->n_nodes; i++) {
         node_state *ns = &s->ns[i];
         pl_conv_plan_free(ns->conv_plan);
-        pl_conv_plan_free(ns->fu.heads);
+        pl_conv_plan_free(ns->heads);
+        free(ns->chain);
         pl_fc_plan_free(ns->fc_plan);
         free(ns->slope);
         free(ns->in);
@@ -406,22 +440,6 @@ static pl_status prepare_nodes(pl_session *s, pl_error *err)
     return PL_OK;
 }
 
-/* Convolution rows [*r0, *r1) that rows [o0, o1) of fusion f's consumers
- * read. */
-static void fused_rows_needed(const fusion *f, const pl_pool_shape *pool, int conv_h, int o0,
-                              int o1, int *r0, int *r1)
-{
-    if (!f->is_pool) {
-        *r0 = o0;
-        *r1 = o1;
-        return;
-    }
-    int a = o0 * pool->stride_h - pool->pad_top, b = (o1 - 1) * pool->stride_h - pool->pad_top + pool->kh;
-    *r0 = a < 0 ? 0 : a;
-    *r1 = b > conv_h ? conv_h : b;
-    if (*r1 < *r0) *r1 = *r0;
-}
-
 /* Several 1x1 consumers of one convolution (PNet's 32->2 and 32->4 heads)
  * as one layer (32->6): a single pass over their input, and the FMAs of
  * 8-lane vectors filled 6/8 instead of 2/8 and 4/8. Their channels are
@@ -472,57 +490,124 @@ static pl_conv_plan *merge_heads(const pl_session *s, int first, int k)
     return p;
 }
 
-/* Turns on the fusions whose nodes all got fast plans, sizes their bands
- * and allocates the per-thread buffers (grow only, like the arena). */
-static pl_status prepare_fusions(pl_session *s, pl_error *err)
+/* Layer j of a chain as node `node` runs it: a convolution or a pooling
+ * (false when it has no fast path). */
+static int band_layer_of(const pl_session *s, int node, pl_band_layer *l)
+{
+    const node_state *ns = &s->ns[node];
+    memset(l, 0, sizeof *l);
+    if (ns->conv_plan) {
+        l->kind = PL_BAND_CONV;
+        l->conv = ns->conv_plan;
+        l->out = ns->out;
+        const pl_conv_shape *cs = pl_conv_plan_shape(ns->conv_plan);
+        l->out_img = (size_t)cs->out_h * cs->out_w * cs->out_c;
+    } else if (ns->pool_fast) {
+        l->kind = PL_BAND_POOL;
+        l->pool = ns->pool;
+        l->pool.n = 1;
+        l->pool_ep = ns->ep;
+        l->out = ns->out;
+        l->out_img = (size_t)l->pool.out_h * l->pool.out_w * l->pool.c;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* Builds the band chains whose nodes got fast plans (a chain stops before
+ * a node without one), sizes their bands and allocates the per-thread
+ * buffers (grow only, like the arena). */
+static pl_status prepare_chains(pl_session *s, pl_error *err)
 {
     const pl_graph *g = s->g;
     size_t need = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         int k = s->fusable[i];
-        node_state *ns = &s->ns[i];
-        /* A node run by an earlier fusion cannot run one of its own (a
-         * chain of 1x1 convolutions: each feeds only the next). */
-        if (!k || !ns->conv_plan || ns->fused) continue;
-        int is_pool = g->nodes[i + 1].op != PL_OP_CONV2D, ok = 1;
-        for (int j = i + 1; j <= i + k; j++) ok &= is_pool ? s->ns[j].pool_fast : !!s->ns[j].conv_plan;
-        if (!ok) continue;
-        const pl_conv_shape *cs = pl_conv_plan_shape(ns->conv_plan);
-        fusion *f = &ns->fu;
-        f->is_pool = is_pool;
-        /* A pool reads the buffer with any row pitch: the wide rows let a
+        if (!k) continue;
+        pl_band_chain *c = calloc(1, sizeof *c);
+        if (!c) return pl_fail(err, PL_ERR_NOMEM, "%s: out of memory", g->source);
+        int j = i; /* the next node to place */
+        const pl_tensor *x = &g->tensors[g->nodes[i].inputs[0]];
+        c->in_img = (size_t)(pl_tensor_numel(x) / x->dims[0]);
+        while (j <= i + k) {
+            pl_band_layer *l = &c->layer[c->n];
+            if (!band_layer_of(s, j, l)) break;
+            /* Heads: the 1x1 consumers of this convolution, all of the
+             * chain's remaining nodes, as one layer (merged when they fit
+             * one register block). */
+            int heads = j < i + k && n_uses(g, g->nodes[j].outputs[0]) > 1 ? i + k - j : 0;
+            if (heads) {
+                pl_band_layer_geometry(l);
+                int ok = 1;
+                for (int h = j + 1; h <= i + k; h++) ok &= !!s->ns[h].conv_plan;
+                if (!ok) { /* the convolution ends the chain */
+                    j++, c->n++;
+                    break;
+                }
+                pl_conv_plan_free(s->ns[i].heads);
+                s->ns[i].heads = merge_heads(s, j + 1, heads);
+                c->n++;
+                l = &c->layer[c->n];
+                memset(l, 0, sizeof *l);
+                l->kind = PL_BAND_HEADS;
+                l->conv = s->ns[i].heads;
+                l->n_heads = heads;
+                for (int h = 0; h < heads; h++) {
+                    const node_state *hn = &s->ns[j + 1 + h];
+                    const pl_conv_shape *hs = pl_conv_plan_shape(hn->conv_plan);
+                    l->head[h] = hn->conv_plan;
+                    l->head_out[h] = hn->out;
+                    l->head_c[h] = hs->out_c;
+                    l->head_img[h] = (size_t)hs->out_h * hs->out_w * hs->out_c;
+                }
+                pl_band_layer_geometry(l);
+                c->n++;
+                j = i + k + 1;
+                break;
+            }
+            /* A convolution and the 2x2/2 max pool after it as one layer
+             * (PNet's stem): the pixel-lane kernel, first in a chain only. */
+            if (c->n == 0 && l->kind == PL_BAND_CONV && j < i + k && g->nodes[j + 1].op == PL_OP_MAX_POOL &&
+                s->ns[j + 1].pool_fast &&
+                pl_conv_plan_pool2_floats(l->conv, &s->ns[j + 1].pool, &s->ns[j + 1].ep)) {
+                pl_band_layer pl;
+                band_layer_of(s, j + 1, &pl);
+                l->kind = PL_BAND_POOL2;
+                l->pool = pl.pool;
+                l->pool_ep = pl.pool_ep;
+                l->out = pl.out;
+                l->out_img = pl.out_img;
+                j++;
+            }
+            pl_band_layer_geometry(l);
+            c->n++;
+            j++;
+        }
+        if (c->n < 2 && !(c->n == 1 && c->layer[0].kind == PL_BAND_POOL2)) {
+            free(c);
+            continue;
+        }
+        /* A pool reads its input with any row pitch: the wide rows let a
          * small map's convolution run in full tiles (kernels.h). */
-        f->wide = is_pool && pl_conv_plan_can_run_wide(ns->conv_plan);
-        f->row_floats = (size_t)(f->wide ? cs->in_w : cs->out_w) * cs->out_c;
-        int fit = (int)(FUSE_SCRATCH_BYTES / (f->row_floats * sizeof(float)));
-        int rows;                 /* convolution rows a band may need */
-        if (is_pool) {
-            const pl_pool_shape *ps = &s->ns[i + 1].pool;
-            f->rows = ps->out_h;
-            f->band = fit > ps->kh ? (fit - ps->kh) / ps->stride_h + 1 : 1;
-            if (f->band > f->rows) f->band = f->rows;
-            rows = (f->band - 1) * ps->stride_h + ps->kh;
-        } else {
-            f->rows = cs->out_h;
-            f->band = fit < 1 ? 1 : fit > f->rows ? f->rows : fit;
-            rows = f->band;
+        for (int m = 0; m + 1 < c->n; m++) {
+            pl_band_layer *l = &c->layer[m];
+            if (l->kind == PL_BAND_CONV && c->layer[m + 1].kind == PL_BAND_POOL &&
+                pl_conv_plan_can_run_wide(l->conv)) {
+                l->wide = 1;
+                pl_band_layer_geometry(l);
+            }
         }
-        if (rows > cs->out_h) rows = cs->out_h;
-        size_t floats = (size_t)rows * f->row_floats;
-        size_t p2 = is_pool ? pl_conv_plan_pool2_floats(ns->conv_plan, &s->ns[i + 1].pool, &s->ns[i + 1].ep) : 0;
-        if (p2) {
-            /* The pool2 kernel keeps its own input rows (kh + 1 of them) and
-             * reloads kh - 1 rows per band: bands of POOL2_BAND rows. */
-            f->pool2 = 1;
-            f->wide = 0;
-            f->band = f->rows < POOL2_BAND ? f->rows : POOL2_BAND;
-            floats = p2;
-        }
-        f->bands = (f->rows + f->band - 1) / f->band;
-        f->n_cons = k;
-        if (!is_pool) f->heads = merge_heads(s, i + 1, k);
-        for (int j = i + 1; j <= i + k; j++) s->ns[j].fused = 1;
+        /* The pool2 kernel keeps its own input rows (kh + 1 of them) and
+         * reloads kh - 1 rows per call: bands of POOL2_BAND rows, whatever
+         * the buffers after it take (PNet's ~1 MB on a 1280-wide image;
+         * fewer rows measured slower). */
+        int fixed = c->layer[0].kind == PL_BAND_POOL2 ? POOL2_BAND : 0;
+        size_t floats = pl_band_chain_size(c, c->n == 2 ? FUSE_SCRATCH_BYTES : BAND_SCRATCH_BYTES, fixed);
         if (floats > need) need = floats;
+        s->ns[i].chain = c;
+        s->ns[i].n_chain = j - 1 - i;
+        for (int m = i + 1; m < j; m++) s->ns[m].fused = 1;
     }
     s->slot_floats = round_up(need, ARENA_ALIGN / sizeof(float));
     size_t total = s->slot_floats * (size_t)s->n_slots;
@@ -541,11 +626,15 @@ static pl_status plan(pl_session *s, pl_error *err)
     s->planned = 0;
     free_node_state(s);
     pl_status st = pl_graph_infer_shapes(s->g, err);
-    if (st == PL_OK)
-        for (int i = 0; i < s->g->n_nodes; i++) s->fusable[i] = fusable_consumers(s, i);
+    /* Chains from the first node on; a node inside one starts none. */
+    for (int i = 0; st == PL_OK && i < s->g->n_nodes; i++) {
+        s->fusable[i] = chain_length(s, i);
+        for (int j = i + 1; j <= i + s->fusable[i]; j++) s->fusable[j] = 0;
+        i += s->fusable[i];
+    }
     if (st == PL_OK) st = plan_memory(s, err);
     if (st == PL_OK) st = prepare_nodes(s, err);
-    if (st == PL_OK) st = prepare_fusions(s, err);
+    if (st == PL_OK) st = prepare_chains(s, err);
     if (st != PL_OK) {
         free_node_state(s);
         return st;
@@ -569,6 +658,7 @@ pl_session *pl_session_new(pl_graph *g, int n_threads, pl_error *err)
         return NULL;
     }
     s->g = g;
+    s->band_min_bytes = BAND_MIN_MAP_BYTES;
     if (n_threads <= 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         n_threads = cpus > 0 ? (int)cpus : 1;
@@ -628,6 +718,12 @@ void pl_session_free(pl_session *s)
 }
 
 void pl_session_set_kernels(pl_session *s, pl_kernel_mode mode) { s->mode = mode; }
+
+void pl_session_set_band_min_bytes(pl_session *s, size_t bytes)
+{
+    s->band_min_bytes = bytes;
+    s->planned = 0;
+}
 
 void pl_session_keep_all(pl_session *s, int keep)
 {
@@ -708,75 +804,13 @@ static int claim_slot(pl_session *s)
         }
 }
 
-/* The address row 0 would have in a buffer holding rows r0.. of an image
- * with rows of row_floats: the kernels index rows from it but only touch
- * the rows they are asked for. Formed as an integer: it may lie outside
- * the buffer. */
-static float *rows_base(float *buf, int r0, size_t row_floats)
-{
-    return (float *)((uintptr_t)buf - (uintptr_t)r0 * row_floats * sizeof(float));
-}
-
-/* Tasks of a fused node: band t % bands of batch item t / bands. Consecutive
- * bands of one item share convolution rows (a 3x3 stride-2 pool's windows
- * overlap by one row): those kept from the previous band are moved up, not
- * recomputed. */
-static void task_fused(void *c, int t0, int t1)
+/* Tasks of a node that runs a band chain (bands.h). */
+static void task_chain(void *c, int t0, int t1)
 {
     task_ctx *x = c;
     pl_session *s = x->s;
-    const node_state *ns = x->ns;
-    const fusion *f = &ns->fu;
-    const pl_conv_shape *cs = pl_conv_plan_shape(ns->conv_plan);
-    const pl_tensor *xin = &s->g->tensors[x->n->inputs[0]];
-    size_t img_in = (size_t)(pl_tensor_numel(xin) / xin->dims[0]);
     int k = claim_slot(s);
-    float *buf = s->scratch + (size_t)k * s->slot_floats;
-    int cur = -1, c0 = 0, c1 = 0; /* rows [c0, c1) of item cur are in buf */
-    for (int t = t0; t < t1; t++) {
-        int b = t / f->bands, o0 = t % f->bands * f->band;
-        int o1 = o0 + f->band < f->rows ? o0 + f->band : f->rows, n0, n1;
-        fused_rows_needed(f, &ns[1].pool, cs->out_h, o0, o1, &n0, &n1);
-        if (f->pool2) {
-            pl_pool_shape one = ns[1].pool;
-            one.n = 1;
-            size_t img_out = (size_t)one.out_h * one.out_w * one.c;
-            pl_conv_plan_run_pool2(ns->conv_plan, &one, &ns[1].ep, x->ns->in[0] + b * img_in,
-                                   ns[1].out + b * img_out, o0, o1, buf);
-            continue;
-        }
-        int from = n0;
-        if (b == cur && n0 >= c0 && n0 < c1) {
-            int keep = (c1 < n1 ? c1 : n1) - n0;
-            memmove(buf, buf + (size_t)(n0 - c0) * f->row_floats, (size_t)keep * f->row_floats * sizeof(float));
-            from = n0 + keep;
-        }
-        float *base = rows_base(buf, n0, f->row_floats);
-        if (f->wide) pl_conv_plan_run_wide(ns->conv_plan, x->ns->in[0] + b * img_in, base, from, n1);
-        else pl_conv_plan_run_item(ns->conv_plan, x->ns->in[0] + b * img_in, base, from, n1);
-        cur = b, c0 = n0, c1 = n1;
-        if (f->is_pool) {
-            pl_pool_shape one = ns[1].pool;
-            one.n = 1;
-            size_t img_out = (size_t)one.out_h * one.out_w * one.c;
-            pl_pool_run_pitch(&one, f->wide ? cs->in_w : one.in_w, base, &ns[1].ep,
-                              ns[1].out + b * img_out, o0, o1);
-        } else if (f->heads) {
-            pl_split ys = {.n = f->n_cons};
-            for (int j = 1; j <= f->n_cons; j++) {
-                const pl_conv_shape *hs = pl_conv_plan_shape(ns[j].conv_plan);
-                ys.c[j - 1] = hs->out_c;
-                ys.y[j - 1] = ns[j].out + b * (size_t)hs->out_h * hs->out_w * hs->out_c;
-            }
-            pl_conv_plan_run_split(f->heads, base, &ys, o0, o1);
-        } else {
-            for (int j = 1; j <= f->n_cons; j++) {
-                const pl_conv_shape *hs = pl_conv_plan_shape(ns[j].conv_plan);
-                size_t img_out = (size_t)hs->out_h * hs->out_w * hs->out_c;
-                pl_conv_plan_run_item(ns[j].conv_plan, base, ns[j].out + b * img_out, o0, o1);
-            }
-        }
-    }
+    pl_band_chain_run(x->ns->chain, x->ns->in[0], t0, t1, s->scratch + (size_t)k * s->slot_floats);
     atomic_store(&s->slot_busy[k], 0);
 }
 
@@ -819,12 +853,27 @@ static void note_profile(pl_session *s, int i, double ms)
              : ns->fc_plan ? pl_fc_plan_name(ns->fc_plan)
              : ns->pool_fast ? "simd-pool"
              : ns->softmax2 && s->mode == PL_KERNELS_FAST ? "softmax2" : "reference");
-    if (ns->fu.n_cons && s->mode == PL_KERNELS_FAST) {
-        char what[16];
-        if (ns->fu.is_pool) snprintf(what, sizeof what, ns->fu.pool2 ? "+pool2px" : "+pool");
-        else snprintf(what, sizeof what, "+%dx1x1%s", ns->fu.n_cons, ns->fu.heads ? "(m)" : "");
+    if (ns->chain && s->mode == PL_KERNELS_FAST) {
+        /* what the chain runs after this node: "+pool2px", "+pool",
+         * "+2x1x1(m)" (heads, merged), "+dw3x3+1x1+...", ... */
         size_t len = strlen(p->kernel);
-        snprintf(p->kernel + len, sizeof p->kernel - len, "%s", what);
+        const pl_band_chain *c = ns->chain;
+        for (int m = 0; m < c->n && len < sizeof p->kernel; m++) {
+            const pl_band_layer *l = &c->layer[m];
+            const char *what = "";
+            char heads[16];
+            if (l->kind == PL_BAND_POOL2) what = "+pool2px";
+            else if (l->kind == PL_BAND_POOL) what = "+pool";
+            else if (l->kind == PL_BAND_HEADS) {
+                snprintf(heads, sizeof heads, "+%dx1x1%s", l->n_heads, l->conv ? "(m)" : "");
+                what = heads;
+            } else if (m > 0) {
+                const pl_conv_shape *cs = pl_conv_plan_shape(l->conv);
+                what = cs->kh == 1 && cs->kw == 1 ? "+1x1" : cs->groups > 1 ? "+dw" : "+conv";
+            }
+            snprintf(p->kernel + len, sizeof p->kernel - len, "%s", what);
+            len = strlen(p->kernel);
+        }
     }
     for (int d = 0; d < 4; d++) p->dims[d] = d < out->rank ? out->dims[d] : 0;
 }
@@ -843,8 +892,10 @@ pl_status pl_session_run(pl_session *s, pl_error *err)
         task_ctx c = {s, &s->g->nodes[i], ns};
         pl_task_fn fn = task_ref;
         int tasks = ns->n_tasks;
-        if (fast && ns->fu.n_cons)
-            fn = task_fused, tasks = pl_conv_plan_shape(ns->conv_plan)->n * ns->fu.bands;
+        if (fast && ns->chain) {
+            const pl_tensor *x = &s->g->tensors[s->g->nodes[i].inputs[0]];
+            fn = task_chain, tasks = (int)x->dims[0] * ns->chain->bands;
+        }
         else if (fast && ns->conv_plan) fn = task_conv_plan;
         else if (fast && ns->fc_plan) fn = task_fc_plan;
         else if (fast && ns->pool_fast) fn = task_pool, tasks = ns->pool.out_h; /* rows of all items */

@@ -49,6 +49,10 @@ pl_status pl_session_run_from(pl_session *s, int input, const float *data, pl_er
 void pl_session_keep_all(pl_session *s, int keep);
 const float *pl_session_tensor(pl_session *s, int tensor);
 
+/* Band chains (session.c) form across maps of at least this many bytes
+ * per item (default 1 MB); tests set 0 to chain small maps too. */
+void pl_session_set_band_min_bytes(pl_session *s, size_t bytes);
+
 /* Bytes of the activation arena for the current shape (for tests/benches). */
 size_t pl_session_arena_bytes(const pl_session *s);
 
