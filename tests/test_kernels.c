@@ -2,7 +2,13 @@
  * fast kernel against the reference on random data at each dispatch level. */
 #include "test.h"
 
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
 #include "engine/kernels.h"
+#include "engine/kernels_fast.h"
+#include "engine/threadpool.h"
 
 /* 3x3 input, 1 channel, 2x2 kernel of ones, pad 1 on top/left, stride 2. */
 TEST(ref_conv_small_known)
@@ -627,3 +633,65 @@ static void check_all_in_order(const char *level)
 
 TEST(conv_tiles_sum_in_order_avx512) { check_all_in_order("avx512"); }
 TEST(conv_tiles_sum_in_order_avx2) { check_all_in_order("avx2"); }
+
+/* The kernels' vector tanh is monotonic non-decreasing (a max pool takes
+ * it after the max: session.c, defer_tanh), |tanh| <= 1, keeps the sign
+ * of zeros, maps NaN to NaN, and gives the same bits on AVX2 and AVX-512.
+ * bench/bench_tanh_check walks all 2^32 floats; here, for each sign, every
+ * 509th bit pattern from 0 to infinity, and every pattern near the
+ * formula's switch (0.625), its clamp (9) and zero. Counts violations in
+ * *bad, AVX2/AVX-512 differences in *differ. */
+typedef void (*tanh_vec_fn)(const float *, float *, size_t);
+
+static void walk_tanh(tanh_vec_fn fn, tanh_vec_fn other, uint32_t sign, uint64_t from,
+                      uint64_t step, uint64_t count, size_t *bad, size_t *differ)
+{
+    enum { N = 4096 };
+    const uint64_t inf = 0x7f800000u;
+    float x[N], y[N], y2[N], prev = 0.0f;
+    int first = 1;
+    uint64_t u = from, k = 0;
+    while (k < count && u <= inf) {
+        size_t n = 0;
+        for (; n < N && k < count && u <= inf; n++, k++) {
+            uint32_t b = sign | (uint32_t)u;
+            memcpy(&x[n], &b, sizeof b);
+            /* the last step lands on infinity itself */
+            u = u < inf && u + step > inf ? inf : u + step;
+        }
+        fn(x, y, n);
+        if (other) other(x, y2, n);
+        for (size_t i = 0; i < n; i++) {
+            *bad += isnan(y[i]) || fabsf(y[i]) > 1.0f ||
+                    (!first && (sign ? y[i] > prev : y[i] < prev));
+            prev = y[i], first = 0;
+            if (other) *differ += memcmp(&y[i], &y2[i], sizeof(float)) != 0;
+        }
+    }
+}
+
+static void check_tanh_sample(tanh_vec_fn fn, tanh_vec_fn other)
+{
+    static const uint32_t dense[] = {0x00000000u, 0x3f200000u - 2048, 0x41100000u - 2048};
+    size_t bad = 0, differ = 0;
+    unsigned fpu = pl_fpu_fast_begin();
+    for (uint32_t sign = 0; sign <= 1; sign++) {
+        walk_tanh(fn, other, sign << 31, 0, 509, UINT64_MAX, &bad, &differ);
+        for (size_t d = 0; d < sizeof dense / sizeof dense[0]; d++)
+            walk_tanh(fn, other, sign << 31, dense[d], 1, 4096, &bad, &differ);
+    }
+    float sp[4] = {0.0f, -0.0f, NAN, -INFINITY}, t[4];
+    fn(sp, t, 4);
+    pl_fpu_fast_end(fpu);
+    CHECK_MSG(bad == 0, "%zu sampled values out of order or range", bad);
+    CHECK_MSG(differ == 0, "%zu sampled values differ between AVX2 and AVX-512", differ);
+    CHECK(t[0] == 0.0f && !signbit(t[0]) && t[1] == 0.0f && signbit(t[1]));
+    CHECK(isnan(t[2]) && t[3] < -0.9999999f);
+}
+
+TEST(vector_tanh_is_monotonic)
+{
+    const pl_cpu *c = pl_cpu_features();
+    if (c->avx2_fma) check_tanh_sample(pl_tanh_vec_avx2, NULL);
+    if (c->avx512f) check_tanh_sample(pl_tanh_vec_avx512, c->avx2_fma ? pl_tanh_vec_avx2 : NULL);
+}

@@ -79,6 +79,9 @@ void pl_conv_dense_avx512(const pl_conv_plan *p, const float *x, float *y, int r
 void pl_conv_dw_avx512(const pl_conv_plan *p, const float *x, float *y, int r0, int r1);
 void pl_fc_avx512(const pl_fc_plan *p, int m, const float *x, float *y, int m0, int m1);
 /* in_pitch: pixels between input rows (pl_pool_run_pitch) */
+/* v_tanh (kernels_simd.h) over n floats, for checking it. */
+void pl_tanh_vec_avx2(const float *x, float *y, size_t n);
+void pl_tanh_vec_avx512(const float *x, float *y, size_t n);
 void pl_pool_avx2(const pl_pool_shape *s, int in_pitch, const float *x, const pl_epilogue *ep,
                   float *y, int r0, int r1);
 void pl_pool_avx512(const pl_pool_shape *s, int in_pitch, const float *x, const pl_epilogue *ep,

@@ -85,7 +85,9 @@ ALWAYS_INLINE vec v_exp(vec x)
 
 /* tanh, relative error ~3e-7: an odd polynomial below |x| = 0.625 (where
  * 1 - 2/(e^2x + 1) would lose digits to cancellation; Cephes' tanhf
- * coefficients), the exp form above; |x| >= 9 gives +-1 in float. */
+ * coefficients), the exp form above; |x| >= 9 gives +-(1 - 2^-24), where
+ * 1 - 2/(e^18 + 1) rounds. Monotonic non-decreasing over every float
+ * (bench/bench_tanh_check): session.c pools before this tanh on that. */
 ALWAYS_INLINE vec v_tanh(vec x)
 {
     vec a = V_MIN(V_SET1(9.0f), V_ABS(x));
@@ -1190,6 +1192,18 @@ void SUFFIX(pl_fc)(const pl_fc_plan *p, int m, const float *x, float *y, int m0,
         if (m == 1) (p->nv == 2 ? SUFFIX(gemv_2) : SUFFIX(gemv_1))(&a);
         else SUFFIX(tile_run)(&a, m1 - m0, p->nv);
     }
+}
+
+/* ---- v_tanh over an array ------------------------------------------------ */
+
+/* y[i] = v_tanh(x[i]): the activation the kernels' epilogues apply, for
+ * bench/bench_tanh_check (its monotonicity over all floats is what lets a
+ * max pool take tanh after the max: session.c, defer_tanh). */
+void SUFFIX(pl_tanh_vec)(const float *x, float *y, size_t n)
+{
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) V_STORE(y + i, v_tanh(V_LOAD(x + i)));
+    if (i < n) V_STORE_PART(y + i, v_tanh(V_LOAD_PART(x + i, (int)(n - i))), (int)(n - i));
 }
 
 /* ---- max / average pooling: channel vectors, windows clipped ------------- */
