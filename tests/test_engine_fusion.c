@@ -167,6 +167,30 @@ static pl_graph *pnet_chain(void)
     return g;
 }
 
+/* fr_gender's second branch and more: convolutions with tanh whose max
+ * pools (2x2/2 VALID, 2x2/2 SAME, 3x3/2 SAME: clipped windows on odd
+ * sizes) apply the tanh after the max (session.c, defer_tanh); a 16 -> 8
+ * conv (the AVX2 kernel under an AVX-512 pool); a tanh conv whose output
+ * is also a graph output keeps its tanh. */
+static pl_graph *tanh_pool_like(void)
+{
+    pl_graph *g = pl_graph_new("tanh-pool-like");
+    int64_t xd[4] = {-1, -1, -1, 3};
+    int x = h_input(g, "x", 4, xd);
+    int a = conv(g, x, 3, 16, 3, 1, PL_PAD_SAME, PL_ACT_TANH, 15);
+    a = pool(g, a, PL_OP_MAX_POOL, 2, 2, PL_PAD_VALID);
+    a = conv(g, a, 16, 20, 3, 1, PL_PAD_SAME, PL_ACT_TANH, 25);
+    a = pool(g, a, PL_OP_MAX_POOL, 3, 2, PL_PAD_SAME);
+    a = conv(g, a, 20, 8, 1, 1, PL_PAD_VALID, PL_ACT_TANH, 35);
+    a = pool(g, a, PL_OP_MAX_POOL, 2, 2, PL_PAD_SAME);
+    int b = conv(g, a, 8, 16, 3, 1, PL_PAD_SAME, PL_ACT_TANH, 45);
+    int c = pool(g, b, PL_OP_MAX_POOL, 2, 2, PL_PAD_SAME);
+    pl_graph_add_output(g, a);
+    pl_graph_add_output(g, b);
+    pl_graph_add_output(g, c);
+    return g;
+}
+
 /* Maps of at least this many bytes are chained (session.h); 0: all. */
 static size_t band_min = 1024 * 1024;
 
@@ -267,6 +291,21 @@ TEST(band_chains_are_bit_identical)
                 fused_matches_unfused(chain_like, threads, shapes[i]);
                 fused_matches_unfused(pnet_chain, threads, shapes[i]);
             }
+    }
+    band_min = 1024 * 1024;
+}
+
+/* Tanh taken after the max pool: the same bits as tanh then pool, in
+ * chains (band_min 0) and layer by layer, odd sizes, batches, 1-3 threads. */
+TEST(tanh_after_max_pool_is_bit_identical)
+{
+    static const int64_t shapes[][4] = {{1, 64, 64, 3}, {2, 37, 29, 3}, {1, 9, 70, 3}, {3, 5, 6, 3}};
+    static const size_t mins[] = {0, 1024 * 1024};
+    for (size_t m = 0; m < 2; m++) {
+        band_min = mins[m];
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            for (int threads = 1; threads <= 3; threads++)
+                fused_matches_unfused(tanh_pool_like, threads, shapes[i]);
     }
     band_min = 1024 * 1024;
 }

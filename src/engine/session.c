@@ -404,6 +404,48 @@ static void prepare_fast(pl_session *s, const pl_node *n, node_state *ns)
     }
 }
 
+/* A convolution's tanh moves to the 2x2 (or any) max pool that alone
+ * reads its output: max(tanh(a), tanh(b)) == tanh(max(a, b)) bit for bit
+ * because the kernels' tanh (v_tanh) is monotonic non-decreasing over
+ * every float (bench/bench_tanh_check walks all 2^32; AVX2 and AVX-512 give
+ * the same bits), and tanh then runs on a quarter of the values
+ * (fr_gender's second branch). Both layers must run the SIMD tanh: a fast
+ * convolution plan (none on PL_CPU=generic, whose libm tanhf is not
+ * checked) and a SIMD pool. Every pool window must hold an input, or the
+ * max would turn -inf into tanh(-inf) = -1. NaN inputs may come out as a
+ * different NaN or a different window value (max passes its second NaN
+ * operand): no model feeds NaN to these layers. */
+static void defer_tanh(pl_session *s, int pool_node)
+{
+    const pl_graph *g = s->g;
+    const pl_node *pn = &g->nodes[pool_node];
+    node_state *ps = &s->ns[pool_node];
+    /* keep_all runs every layer as written (tests compare the two). */
+    if (s->keep_all || pn->op != PL_OP_MAX_POOL || !ps->pool_fast || ps->ep.act != PL_ACT_NONE ||
+        ps->pool.pad_top >= ps->pool.kh || ps->pool.pad_left >= ps->pool.kw ||
+        (ps->pool.out_h - 1) * ps->pool.stride_h - ps->pool.pad_top >= ps->pool.in_h ||
+        (ps->pool.out_w - 1) * ps->pool.stride_w - ps->pool.pad_left >= ps->pool.in_w)
+        return;
+    int t = pn->inputs[0], conv = -1;
+    for (int j = 0; j < pool_node; j++)
+        if (g->nodes[j].outputs[0] == t) conv = j;
+    if (conv < 0 || g->nodes[conv].op != PL_OP_CONV2D || g->nodes[conv].params.act != PL_ACT_TANH ||
+        !s->ns[conv].conv_plan || n_uses(g, t) != 1 || is_graph_output(g, t))
+        return;
+    const pl_node *cn = &g->nodes[conv];
+    node_state *cs = &s->ns[conv];
+    pl_epilogue ep;
+    pl_op_epilogue(cn, NULL, &ep);
+    ep.act = PL_ACT_NONE;
+    pl_conv_shape shape;
+    pl_op_conv_shape(g, cn, &shape);
+    pl_conv_plan *p = pl_conv_plan_new(&shape, cs->in[1], cn->n_inputs > 2 ? cs->in[2] : NULL, &ep);
+    if (!p) return;
+    pl_conv_plan_free(cs->conv_plan);
+    cs->conv_plan = p;
+    ps->ep.act = PL_ACT_TANH;
+}
+
 /* Detector heads' SOFTMAX over two classes (PNet: one pair per output
  * pixel, ~100k a strip) runs as its own loop, split over threads. */
 static int is_softmax2(const pl_graph *g, const pl_node *n)
@@ -437,6 +479,7 @@ static pl_status prepare_nodes(pl_session *s, pl_error *err)
         prepare_fast(s, n, ns);
         ns->softmax2 = is_softmax2(g, n);
     }
+    for (int i = 0; i < g->n_nodes; i++) defer_tanh(s, i);
     return PL_OK;
 }
 
