@@ -623,6 +623,17 @@ static void check_all_in_order(const char *level)
         {1, 10, 9, 9, 144, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1},   /* three blocks of 3 */
         {2, 9, 10, 11, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
         {1, 9, 30, 5, 20, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+        /* Rows of one to two full tiles, border pixels as tiles whose taps
+         * skip the padding: fr_detect's dilated RFB convolutions at odd
+         * sizes (2, 3 and 5 border pixels sharing their taps), a 5x5 with
+         * stride 2 and uneven padding, rows of exactly one tile. */
+        {1, 13, 29, 8, 16, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},
+        {2, 9, 25, 12, 16, 3, 3, 1, 1, 3, 3, 3, 3, 3, 3, 1},
+        {1, 11, 26, 16, 16, 3, 3, 1, 1, 5, 5, 5, 5, 5, 5, 1},
+        {1, 15, 51, 5, 32, 5, 5, 2, 2, 1, 1, 2, 1, 2, 1, 1},
+        {2, 7, 24, 6, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 7, 12, 6, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 6, 9, 7, 48, 3, 3, 1, 1, 1, 2, 1, 2, 1, 2, 1},
     };
     static const pl_act in_order_acts[] = {PL_ACT_NONE, PL_ACT_PRELU, PL_ACT_RELU};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
