@@ -271,12 +271,14 @@ typedef struct pl_app pl_app;
 typedef struct pl_app_options {
     const char *db_path;  /* default "pasalista.db"                          */
     const char *model;    /* embedder name or "onnx:PATH"; default below     */
-    int threads;          /* compute threads (default 1)                     */
+    int threads;          /* compute threads (0: pl_default_threads())       */
     int min_face;         /* smallest face to detect, pixels (default 20)    */
     int create_db;        /* create the database file when missing           */
 } pl_app_options;
 
 const char *pl_default_model(void);
+/* The threads a 0 in pl_app_options.threads means: every core, at most 8. */
+int pl_default_threads(void);
 pl_app *pl_app_open(const pl_app_options *opt, pl_error *err);
 void pl_app_close(pl_app *app);
 

@@ -3,10 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "attend/attend.h"
 
 const char *pl_default_model(void) { return pl_embedder_default_name(); }
+
+/* Every core the machine has, up to 8: a teacher's laptop has 2 to 4, and
+ * results do not depend on the number of threads (the kernels sum each
+ * value in the same order however the work is split). */
+int pl_default_threads(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+}
 
 pl_app *pl_app_open(const pl_app_options *opt, pl_error *err)
 {
@@ -17,7 +27,7 @@ pl_app *pl_app_open(const pl_app_options *opt, pl_error *err)
         pl_fail(err, PL_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    app->threads = opt->threads > 0 ? opt->threads : 1;
+    app->threads = opt->threads > 0 ? opt->threads : pl_default_threads();
     const char *model = opt->model && *opt->model ? opt->model : pl_default_model();
     snprintf(app->model, sizeof app->model, "%s", model);
     pl_mtcnn_default_options(&app->detect);

@@ -22,7 +22,7 @@ static void help(void)
            "  --db FILE      the database (default ./pasalista.db; created if missing)\n"
            "  --model NAME   embedding network (default %s; see 'pasalista models')\n"
            "  --min-face N   smallest face to detect, in pixels (default 20)\n"
-           "  --threads N    compute threads (default 1)\n"
+           "  --threads N    compute threads (default: every core, at most 8)\n"
            "  --json         one JSON object with every photo's outcome\n"
            "  --quiet        no progress, only the summary\n"
            "\n"

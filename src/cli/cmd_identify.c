@@ -17,7 +17,7 @@ static void help(void)
            "  --db FILE      the database (default ./pasalista.db)\n"
            "  --model NAME   embedding network (default %s)\n"
            "  --grid FILE    write a grid image: each photo, truth, prediction, score\n"
-           "  --threads N    compute threads (default 1)\n"
+           "  --threads N    compute threads (default: every core, at most 8)\n"
            "  --json         one JSON object\n"
            "\n"
            "Exit status: 0 done; 1 some photo unreadable or without a face; 2 bad\n"

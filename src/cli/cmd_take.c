@@ -26,7 +26,7 @@ static void help(void)
            "  --json         one JSON object: present, absent, unknown, review, photos\n"
            "  --model NAME   embedding network used at enrollment (default %s)\n"
            "  --min-face N   smallest face to detect, in pixels (default 20)\n"
-           "  --threads N    compute threads (default 1)\n"
+           "  --threads N    compute threads (default: every core, at most 8)\n"
            "  --gender[=M]   add each present student's gender ESTIMATE (M/F, P(male))\n"
            "                 and the class's counts, marked as an estimate; model M is a\n"
            "                 `gender` model name or trained file (default faceres). It\n"
