@@ -12,10 +12,7 @@
 #include "match/match.h"
 #include "pasalista.h"
 
-/* Faces per network run. One: a face's activations stay in cache, and on
- * this kind of CPU six faces one by one took 17.8 ms against 19.8 ms as
- * one batch of six (fr-feature, 1 thread; the same embeddings). */
-#define MAX_BATCH 1
+#define MAX_BATCH 32
 
 /* Preprocessing per network comes from ../shared/docs/MODELS.md and the
  * shipping code of each package. */
