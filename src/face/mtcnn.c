@@ -325,18 +325,15 @@ static pl_status stage_pnet(pl_mtcnn *m, const pl_image *img, const pl_mtcnn_opt
      * small faces survive big reductions without aliasing. (Shrinking each
      * level from the previous one is cheaper, but measurably changed which
      * borderline faces were recognised on ../shared/faces.) */
-    int n_levels = 0;
-    while (n_levels < n_scales && (int)ceilf(img->w * scales[n_levels]) >= PNET_CELL &&
-           (int)ceilf(img->h * scales[n_levels]) >= PNET_CELL)
-        n_levels++;
+    int lw[64], lh[64], n_levels = 0; /* the levels PNet's 12-pixel cell fits */
+    for (; n_levels < n_scales; n_levels++) {
+        lw[n_levels] = (int)ceilf(img->w * scales[n_levels]);
+        lh[n_levels] = (int)ceilf(img->h * scales[n_levels]);
+        if (lw[n_levels] < PNET_CELL || lh[n_levels] < PNET_CELL) break;
+    }
     pl_image lvl[64];
     pl_status lst[64];
-    int lw[64], lh[64];
     memset(lvl, 0, sizeof lvl);
-    for (int i = 0; i < n_levels; i++) {
-        lw[i] = (int)ceilf(img->w * scales[i]);
-        lh[i] = (int)ceilf(img->h * scales[i]);
-    }
     int n_groups = pl_threadpool_size(m->pool);
     if (n_groups > n_levels) n_groups = n_levels;
     pl_error *lerr = calloc((size_t)n_groups + 1, sizeof *lerr); /* 1 KiB each: not on the stack */
