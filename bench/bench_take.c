@@ -11,18 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "attend/attend.h"
 #include "image/image.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "util/clock.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -94,14 +87,14 @@ static int time_ours(const char *db, const char *photo, const char *out_dir, int
     const char *photos[1] = {photo};
     for (int i = -1; i < runs; i++) {
         pl_take_result r;
-        double t0 = now_ms();
+        double t0 = pl_now_ms();
         if (pl_take(app, photos, 1, &r, &err) != PL_OK) {
             fprintf(stderr, "bench_take: %s\n", err.msg);
             break;
         }
-        double t1 = now_ms();
+        double t1 = pl_now_ms();
         pl_take_write_outputs(app, &r, out_dir, &err);
-        double t2 = now_ms();
+        double t2 = pl_now_ms();
         if (i >= 0) {
             const pl_take_photo *p = &r.photos[0];
             t[DECODE][i] = p->ms_decode;

@@ -16,25 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "attend/attend.h"
 #include "eval/eval.h"
 #include "eval/metrics.h"
 #include "match/match.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/json.h"
 
 #define MAX_MODELS 16
 #define THUMB 96
 #define MAX_CONFUSED 10
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -152,9 +145,9 @@ static pl_status embed_all(run *w, const pl_image *img, const pl_face *faces, in
         int dim = pl_embedder_dim(w->emb[m]);
         if (!(out[m] = malloc(((size_t)n * dim + 1) * sizeof **out)))
             return pl_fail(err, PL_ERR_NOMEM, "out of memory");
-        double t0 = now_ms();
+        double t0 = pl_now_ms();
         pl_status st = n ? pl_embedder_run(w->emb[m], img, faces, n, out[m], err) : PL_OK;
-        w->embed_ms[m] += now_ms() - t0;
+        w->embed_ms[m] += pl_now_ms() - t0;
         w->r->models[m].faces_embedded += n;
         if (st != PL_OK) return st;
     }
@@ -740,7 +733,7 @@ pl_status pl_evaluate(const pl_eval_options *opt, pl_eval_result *out, pl_error 
 {
     memset(out, 0, sizeof *out);
     if (!opt || !opt->data || !*opt->data) return pl_fail(err, PL_ERR_ARG, "evaluate: no data folder given");
-    double t0 = now_ms();
+    double t0 = pl_now_ms();
     run w;
     memset(&w, 0, sizeof w);
     w.opt = opt;
@@ -757,13 +750,13 @@ pl_status pl_evaluate(const pl_eval_options *opt, pl_eval_result *out, pl_error 
     snprintf(out->det.size_label[1], sizeof out->det.size_label[1], "32-63 px");
     snprintf(out->det.size_label[2], sizeof out->det.size_label[2], "64-127 px");
     snprintf(out->det.size_label[3], sizeof out->det.size_label[3], ">= 128 px");
-    double t_det = now_ms();
+    double t_det = pl_now_ms();
     if (st == PL_OK) st = load_identities(&w, err);
     if (st == PL_OK) st = load_groups(&w, err);
     int photos = out->identity_photos + out->n_groups;
     double embed_total = 0;
     for (int m = 0; m < out->n_models; m++) embed_total += w.embed_ms[m];
-    out->ms_detect_per_photo = photos ? (now_ms() - t_det - embed_total) / photos : 0;
+    out->ms_detect_per_photo = photos ? (pl_now_ms() - t_det - embed_total) / photos : 0;
     if (st == PL_OK && w.n_rows < 2) st = pl_fail(err, PL_ERR_ARG, "%s: fewer than 2 usable identity photos", opt->data);
     for (int m = 0; m < out->n_models && st == PL_OK; m++)
         if (w.emb[m]) st = analyse_model(&w, m, err);
@@ -773,7 +766,7 @@ pl_status pl_evaluate(const pl_eval_options *opt, pl_eval_result *out, pl_error 
     d->precision40 = d->detections ? (double)d->matched40 / d->detections : 0;
     d->precision50 = d->detections ? (double)d->matched50 / d->detections : 0;
     run_free(&w);
-    out->seconds = (now_ms() - t0) / 1e3;
+    out->seconds = (pl_now_ms() - t0) / 1e3;
     if (st != PL_OK) pl_eval_result_free(out);
     return st;
 }

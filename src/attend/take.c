@@ -10,17 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "attend/attend.h"
 #include "match/match.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "util/clock.h"
 
 const char *pl_decision_name(pl_decision d)
 {
@@ -72,9 +65,9 @@ static pl_status process_photo(pl_app *app, const pl_gallery *g, const pl_match_
 {
     pl_face *found = NULL;
     int n = 0;
-    double t0 = now_ms();
+    double t0 = pl_now_ms();
     pl_status st = pl_mtcnn_detect(app->detector, img, &app->detect, &found, &n, err);
-    double t1 = now_ms();
+    double t1 = pl_now_ms();
     ph->ms_detect = t1 - t0;
     ph->n_faces = n;
     if (st != PL_OK || n == 0) {
@@ -87,7 +80,7 @@ static pl_status process_photo(pl_app *app, const pl_gallery *g, const pl_match_
     pl_match_result *res = calloc((size_t)n, sizeof *res);
     if (!emb || !scores || !res) st = pl_fail(err, PL_ERR_NOMEM, "out of memory");
     if (st == PL_OK) st = pl_embedder_run(app->embedder, img, found, n, emb, err);
-    double t2 = now_ms();
+    double t2 = pl_now_ms();
     ph->ms_align = pl_embedder_last_align_ms(app->embedder);
     ph->ms_embed = t2 - t1 - ph->ms_align;
     if (st == PL_OK && g->n_students > 0 && g->dim != dim)
@@ -114,7 +107,7 @@ static pl_status process_photo(pl_app *app, const pl_gallery *g, const pl_match_
         f->best_guess = res[i].best_student;
         f->score = f->student >= 0 ? res[i].score : res[i].best_score;
     }
-    ph->ms_match = now_ms() - t2;
+    ph->ms_match = pl_now_ms() - t2;
     free(res);
     free(scores);
     free(emb);
@@ -194,13 +187,13 @@ pl_status pl_take_gallery(pl_app *app, const pl_gallery *gallery, const char *co
         snprintf(ph->path, sizeof ph->path, "%s", photos[p]);
         pl_image img = {0};
         pl_error local = {0};
-        double t0 = now_ms();
+        double t0 = pl_now_ms();
         if (pl_image_load(photos[p], &img, &local) != PL_OK) {
             snprintf(ph->error, sizeof ph->error, "%s", local.msg);
             out->photos_failed++;
             continue;
         }
-        ph->ms_decode = now_ms() - t0;
+        ph->ms_decode = pl_now_ms() - t0;
         ph->w = img.w;
         ph->h = img.h;
         ph->ok = 1;

@@ -31,13 +31,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "engine/bands.h"
 #include "engine/kernels.h"
 #include "engine/ops.h"
 #include "engine/threadpool.h"
+#include "util/clock.h"
 
 #define ARENA_ALIGN 64
 /* Bytes of a band chain's per-thread buffers (see fusion): a chain of two
@@ -721,13 +721,6 @@ pl_session *pl_session_new(pl_graph *g, int n_threads, pl_error *err)
     return s;
 }
 
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
 static void print_profile(const pl_session *s)
 {
     double total = 0;
@@ -946,9 +939,9 @@ pl_status pl_session_run(pl_session *s, pl_error *err)
             int64_t pairs = pl_tensor_numel(&s->g->tensors[s->g->nodes[i].inputs[0]]) / 2;
             fn = task_softmax2, tasks = (int)((pairs + PAIRS_PER_TASK - 1) / PAIRS_PER_TASK);
         }
-        double t0 = s->prof ? now_ms() : 0;
+        double t0 = s->prof ? pl_now_ms() : 0;
         pl_threadpool_run(s->pool, tasks, fn, &c);
-        if (s->prof) note_profile(s, i, now_ms() - t0);
+        if (s->prof) note_profile(s, i, pl_now_ms() - t0);
     }
     pl_fpu_fast_end(fpu);
     return PL_OK;

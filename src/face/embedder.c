@@ -4,13 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/session.h"
 #include "face/align.h"
 #include "formats/formats.h"
 #include "match/match.h"
 #include "pasalista.h"
+#include "util/clock.h"
 
 #define MAX_BATCH 32
 
@@ -223,13 +223,6 @@ void pl_embedder_crop_map(const pl_embedder_spec *s, const pl_face *f, float m[6
                      s->input.h, m);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 double pl_embedder_last_align_ms(const pl_embedder *e) { return e->align_ms; }
 
 pl_status pl_embedder_run(pl_embedder *e, const pl_image *img, const pl_face *faces, int n,
@@ -242,13 +235,13 @@ pl_status pl_embedder_run(pl_embedder *e, const pl_image *img, const pl_face *fa
         int batch = n - start < MAX_BATCH ? n - start : MAX_BATCH;
         if (plan(e, batch, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         float *x = pl_session_input(e->session, 0);
-        double t0 = now_ms();
+        double t0 = pl_now_ms();
         for (int i = 0; i < batch; i++) {
             float m[6];
             pl_embedder_crop_map(&e->spec, &faces[start + i], m);
             pl_sample_affine(img, m, in, x + (size_t)i * per_face);
         }
-        e->align_ms += now_ms() - t0;
+        e->align_ms += pl_now_ms() - t0;
         if (pl_session_run(e->session, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         int rank;
         int64_t dims[PL_MAX_RANK];
