@@ -53,13 +53,13 @@ static void ref_sample(const pl_image *img, const float m[6], const pl_input_spe
 /* RGB and RGBA (the fast paths read 4 bytes per pixel), boxes inside,
  * across every border (incl. the last row) and larger than the image,
  * upright (the axis-aligned path) and rotated (the general one). */
-static void check_crops(int channels)
+static void check_crops_in(int channels, int w, int h)
 {
     pl_image img = {0};
     pl_error err = {0};
-    CHECK(pl_image_new(97, 61, channels, &img, &err) == PL_OK);
+    CHECK(pl_image_new(w, h, channels, &img, &err) == PL_OK);
     unsigned s = 7;
-    for (size_t i = 0; i < (size_t)img.w * img.h * 3; i++) {
+    for (size_t i = 0; i < (size_t)img.w * img.h * channels; i++) {
         s = s * 1664525u + 1013904223u;
         img.px[i] = (uint8_t)(s >> 24);
     }
@@ -68,8 +68,8 @@ static void check_crops(int channels)
     for (int it = 0; it < 120; it++) {
         int size = it % 2 ? 24 : 48;
         /* boxes inside, across every border, and larger than the image */
-        float x1 = (float)(it * 7 % 120) - 30.25f, y1 = (float)(it * 11 % 80) - 20.5f;
-        float side = 6.0f + (float)(it * 13 % 150);
+        float x1 = (float)(it * 7 % (w + 23)) - 30.25f, y1 = (float)(it * 11 % (h + 19)) - 20.5f;
+        float side = 6.0f + (float)(it * 13 % (w + h) / 2 * (it % 5 == 1 ? 3 : 1));
         float m[6];
         pl_box_to_affine(x1, y1, x1 + side - 1, y1 + side - 1, size, size, m);
         if (it % 4 == 3) { /* a rotated face: the general path */
@@ -91,6 +91,14 @@ static void check_crops(int channels)
     free(a);
     free(b);
     pl_image_free(&img);
+}
+
+/* The small image puts most boxes across a border; the big one holds
+ * whole boxes of every size, incl. those whose samples are far apart. */
+static void check_crops(int channels)
+{
+    check_crops_in(channels, 97, 61);
+    check_crops_in(channels, 423, 317);
 }
 
 TEST(axis_aligned_crops_match_the_plain_loop_bit_for_bit) { check_crops(3); }

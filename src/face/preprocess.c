@@ -41,14 +41,30 @@ static void sample_add(const pl_image *img, float x, float y, int bgr, float acc
     }
 }
 
-static size_t out_index(const pl_input_spec *s, int x, int y, int c)
+/* Where output pixel (x, y) channel c goes: x * step_x + c * step_c from
+ * row y's start. One place knows the layouts; the loops just step. */
+typedef struct out_steps {
+    size_t row, x, c;
+} out_steps;
+
+static out_steps out_layout(const pl_input_spec *s)
 {
     switch (s->layout) {
-    case PL_LAYOUT_NCHW: return ((size_t)c * s->h + y) * s->w + x;
-    case PL_LAYOUT_NWHC: return ((size_t)x * s->h + y) * 3 + c;
+    case PL_LAYOUT_NCHW: return (out_steps){(size_t)s->w, 1, (size_t)s->w * s->h};
+    case PL_LAYOUT_NWHC: return (out_steps){3, (size_t)s->h * 3, 1};
     case PL_LAYOUT_NHWC: break;
     }
-    return ((size_t)y * s->w + x) * 3 + c;
+    return (out_steps){(size_t)s->w * 3, 3, 1};
+}
+
+/* Normalises n pixels' sums (x, y onwards) into the network input. */
+static void store_pixels(const pl_input_spec *s, out_steps st, float inv_k2, int x, int y, int n,
+                         const float (*acc)[3], float *out)
+{
+    float *o = out + (size_t)y * st.row + (size_t)x * st.x;
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++)
+            o[(size_t)i * st.x + (size_t)c * st.c] = (acc[i][c] * inv_k2 - s->mean[c]) * s->scale[c];
 }
 
 /* When the map shrinks the photo (a 300-pixel face into 112 pixels), one
@@ -298,6 +314,7 @@ static int sample_axis_aligned(const pl_image *img, const float m[6], const pl_i
         for (int sx = 0; sx < k; sx++) x_inside[x] &= (unsigned char)tap_inside(&tx[x * k + sx], W);
     }
     float inv_k2 = 1.0f / (float)(k * k);
+    out_steps steps = out_layout(spec);
 #ifdef CROP_AVX2
     int avx2 = pl_cpu_features()->avx2_fma && k <= 6; /* its tables hold 6 samples */
 #endif
@@ -319,9 +336,7 @@ static int sample_axis_aligned(const pl_image *img, const float m[6], const pl_i
             } else
 #endif
                 pixel_sum(&job, x, y, acc[0]);
-            for (int i = 0; i < n; i++)
-                for (int c = 0; c < 3; c++)
-                    out[out_index(spec, x + i, y, c)] = (acc[i][c] * inv_k2 - spec->mean[c]) * spec->scale[c];
+            store_pixels(spec, steps, inv_k2, x, y, n, (const float(*)[3])acc, out);
             x += n;
         }
     }
@@ -382,6 +397,7 @@ void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec
     int k = spec->antialias ? supersampling(m) : 1;
     if (sample_axis_aligned(img, m, spec, k, out)) return;
     float inv_k2 = 1.0f / (float)(k * k);
+    out_steps steps = out_layout(spec);
     for (int y = 0; y < spec->h; y++) {
         for (int x = 0; x < spec->w;) {
             float acc[4][3] = {{0}};
@@ -398,9 +414,7 @@ void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec
                         sample_point(m, k, x, y, sx, sy, &ix, &iy);
                         sample_add(img, ix, iy, spec->bgr, acc[0]);
                     }
-            for (int i = 0; i < n; i++)
-                for (int c = 0; c < 3; c++)
-                    out[out_index(spec, x + i, y, c)] = (acc[i][c] * inv_k2 - spec->mean[c]) * spec->scale[c];
+            store_pixels(spec, steps, inv_k2, x, y, n, (const float(*)[3])acc, out);
             x += n;
         }
     }
