@@ -1231,6 +1231,41 @@ void SUFFIX(pl_tanh_vec)(const float *x, float *y, size_t n)
 
 ALWAYS_INLINE vec pool_load(const float *p, int n) { return n == VL ? V_LOAD(p) : V_LOAD_PART(p, n); }
 
+/* Max pooling of a pixel with NB channel vectors (MTCNN's 28 to 64
+ * channels): the vectors go through the window together, so their chains
+ * of maxima overlap instead of running one after another. Each channel
+ * sees the same values in the same order as in the loop below, so the
+ * bits are the same. */
+ALWAYS_INLINE void max_pool_pixels(const pl_pool_shape *s, size_t pitch, const float *xb,
+                                   const pl_epilogue *ep, float *yrow, int y0, int y1, const int NB)
+{
+    const int C = s->c, tail = C - (NB - 1) * VL;
+    for (int ox = 0; ox < s->out_w; ox++) {
+        int tx = ox * s->stride_w - s->pad_left;
+        int x0 = tx < 0 ? 0 : tx, x1 = tx + s->kw > s->in_w ? s->in_w : tx + s->kw;
+        vec acc[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < NB; j++) acc[j] = V_SET1(-INFINITY);
+        for (int iy = y0; iy < y1; iy++) {
+            const float *xr = xb + (size_t)iy * pitch;
+            for (int ix = x0; ix < x1; ix++) {
+                const float *p = xr + (size_t)ix * C;
+#pragma GCC unroll 4
+                for (int j = 0; j < NB; j++)
+                    acc[j] = V_MAX(acc[j], j < NB - 1 ? V_LOAD(p + j * VL) : pool_load(p + j * VL, tail));
+            }
+        }
+        float *yp = yrow + (size_t)ox * C;
+#pragma GCC unroll 4
+        for (int j = 0; j < NB; j++) {
+            if (ep->act != PL_ACT_NONE) acc[j] = act_vec(acc[j], ep, NULL);
+            int n = j < NB - 1 ? VL : tail;
+            if (n == VL) V_STORE(yp + j * VL, acc[j]);
+            else V_STORE_PART(yp + j * VL, acc[j], n);
+        }
+    }
+}
+
 void SUFFIX(pl_pool)(const pl_pool_shape *s, int in_pitch, const float *x,
                      const pl_epilogue *ep_in, float *y, int r0, int r1)
 {
@@ -1243,6 +1278,16 @@ void SUFFIX(pl_pool)(const pl_pool_shape *s, int in_pitch, const float *x,
         for (int oy = r0; oy < r1; oy++) {
             int ty = oy * s->stride_h - s->pad_top;
             int y0 = ty < 0 ? 0 : ty, y1 = ty + s->kh > s->in_h ? s->in_h : ty + s->kh;
+            float *yrow = y + ((size_t)b * s->out_h + oy) * s->out_w * C;
+            if (s->is_max && C <= 4 * VL) {
+                switch ((C + VL - 1) / VL) {
+                case 1: max_pool_pixels(s, pitch, xb, ep, yrow, y0, y1, 1); break;
+                case 2: max_pool_pixels(s, pitch, xb, ep, yrow, y0, y1, 2); break;
+                case 3: max_pool_pixels(s, pitch, xb, ep, yrow, y0, y1, 3); break;
+                default: max_pool_pixels(s, pitch, xb, ep, yrow, y0, y1, 4); break;
+                }
+                continue;
+            }
             for (int ox = 0; ox < s->out_w; ox++) {
                 int tx = ox * s->stride_w - s->pad_left;
                 int x0 = tx < 0 ? 0 : tx, x1 = tx + s->kw > s->in_w ? s->in_w : tx + s->kw;
