@@ -231,6 +231,38 @@ TEST(leave_one_out_rank1)
     CHECK_MSG(rank1 >= 0.97, "rank-1 %.3f < 0.97", rank1);
 }
 
+/* One thread embeds faces one by one, two in one batch split between the
+ * threads, and the detector's work divides differently: the results must
+ * still be the same, bit for bit. */
+TEST(one_and_two_threads_give_the_same_take)
+{
+    open_app();
+    char photo[1024];
+    snprintf(photo, sizeof photo, "%s/faces/groups/%s.jpg", test_shared_dir(),
+             under_asan() ? "bbt1" : "friends_sofa");
+    pl_app_options o = {db_path, model_name(), 1, 20, 0};
+    pl_error err = {0};
+    pl_app *one = pl_app_open(&o, &err);
+    CHECK_MSG(one != NULL, "open: %s", err.msg);
+    const char *photos[1] = {photo};
+    pl_take_result a, b;
+    CHECK_MSG(pl_take(one, photos, 1, &a, &err) == PL_OK, "%s", err.msg);
+    CHECK_MSG(pl_take(app, photos, 1, &b, &err) == PL_OK, "%s", err.msg);
+    CHECK(a.n_faces >= 2);
+    CHECK_EQ_INT(a.n_faces, b.n_faces);
+    for (int i = 0; i < a.n_faces && i < b.n_faces; i++) {
+        const pl_take_face *x = &a.faces[i], *y = &b.faces[i];
+        CHECK(x->x1 == y->x1 && x->y1 == y->y1 && x->x2 == y->x2 && x->y2 == y->y2);
+        CHECK(memcmp(x->landmarks, y->landmarks, sizeof x->landmarks) == 0);
+        CHECK_MSG(x->score == y->score, "face %d: similarity %.9g (1 thread) vs %.9g (2)", i, x->score,
+                  y->score);
+        CHECK_EQ_INT(x->student, y->student);
+    }
+    pl_take_result_free(&a);
+    pl_take_result_free(&b);
+    pl_app_close(one);
+}
+
 TEST(zz_cleanup)
 {
     pl_app_close(app);
