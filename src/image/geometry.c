@@ -296,10 +296,12 @@ static void area_row_rgbx(const float *row, int ow, const span *sx, const float 
         for (int k = j; k < s[1].n; k++) TAP(1, k);
         for (int k = j; k < s[2].n; k++) TAP(2, k);
         for (int k = j; k < s[3].n; k++) TAP(3, k);
-        pl_store3_ps(h + (size_t)x * 3, a0);
-        pl_store3_ps(h + (size_t)x * 3 + 3, a1);
-        pl_store3_ps(h + (size_t)x * 3 + 6, a2);
-        pl_store3_ps(h + (size_t)x * 3 + 9, a3);
+        /* Four floats each: lane 3 lands on the next pixel's first value,
+         * stored after it (h has one float to spare for the last). */
+        _mm_storeu_ps(h + (size_t)x * 3, a0);
+        _mm_storeu_ps(h + (size_t)x * 3 + 3, a1);
+        _mm_storeu_ps(h + (size_t)x * 3 + 6, a2);
+        _mm_storeu_ps(h + (size_t)x * 3 + 9, a3);
     }
 #undef TAP
 #endif
@@ -387,7 +389,7 @@ static int shrink_level_init(shrink_level *l, const pl_image *src, int w, int h,
     size_t n = (size_t)w * 3;
     l->sx = malloc(sizeof *l->sx * w);
     l->sy = malloc(sizeof *l->sy * h);
-    l->hs = malloc(sizeof(float) * n);
+    l->hs = malloc(sizeof(float) * (n + 1)); /* + 1: area_row_rgbx's 4-float stores */
     l->acc[0] = calloc(n, sizeof(float));
     l->acc[1] = calloc(n, sizeof(float));
     return l->sx && l->sy && l->hs && l->acc[0] && l->acc[1] &&
