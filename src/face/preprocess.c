@@ -131,6 +131,10 @@ typedef struct axis_job {
     const axis_tap *tx, *ty;
     int k, c0, c2, bgr;
     int wide; /* 4-byte pixel loads are safe (see px_vec4) */
+    /* For four_pixel_sums_avx2, per output column and sample column:
+     * (1 - fx) x4 then fx x4, and the tap's byte offset in a row. */
+    const float (*wx8)[8];
+    const size_t *xoff;
 } axis_job;
 
 static int tap_inside(const axis_tap *t, int size) { return t->i0 >= 0 && t->i0 + 1 < size; }
@@ -246,6 +250,21 @@ static void four_pixel_sums(const axis_job *j, int x, int y, float acc[4][3])
  * order as four_pixel_sums (each weight is the same product of the same
  * two factors). About half the instructions. Needs the same "wide"
  * guarantee: an 8-byte load at a tap pixel stays inside the image. */
+/* The byte shuffles four_pixel_sums_avx2 uses, by [RGBA][bgr]: byte 4L
+ * of the result is the byte lane L takes (pixel L / 4, which starts at
+ * byte (L / 4) * C; lane 3 of a pixel takes a byte never stored), the
+ * other three bytes of each lane zero (0x80). */
+#define Z (char)0x80
+#define LANE(b) (char)(b), Z, Z, Z
+static const char crop_pick[2][2][32] = {
+    {{LANE(0), LANE(1), LANE(2), LANE(3), LANE(3), LANE(4), LANE(5), LANE(6)},
+     {LANE(2), LANE(1), LANE(0), LANE(3), LANE(5), LANE(4), LANE(3), LANE(6)}},
+    {{LANE(0), LANE(1), LANE(2), LANE(3), LANE(4), LANE(5), LANE(6), LANE(7)},
+     {LANE(2), LANE(1), LANE(0), LANE(3), LANE(6), LANE(5), LANE(4), LANE(7)}},
+};
+#undef LANE
+#undef Z
+
 __attribute__((target("avx2"))) static void four_pixel_sums_avx2(const axis_job *j, int x, int y,
                                                                  float acc[4][3])
 {
@@ -253,41 +272,47 @@ __attribute__((target("avx2"))) static void four_pixel_sums_avx2(const axis_job 
     int C = img->c, k = j->k;
     size_t stride = (size_t)img->w * C;
     /* Lanes 0..3 from the first pixel's bytes, 4..7 from the second's
-     * (which start at byte C), channels in the order the input wants. */
-    __m256i order = C == 3 ? (j->bgr ? _mm256_setr_epi32(2, 1, 0, 3, 5, 4, 3, 6)
-                                     : _mm256_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6))
-                           : (j->bgr ? _mm256_setr_epi32(2, 1, 0, 3, 6, 5, 4, 7)
-                                     : _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    /* Per pixel and sample column: (1 - fx) in lanes 0..3, fx in 4..7. */
-    __m256 wx[4][6];
-    size_t off[4][6];
-    for (int i = 0; i < 4; i++)
-        for (int sx = 0; sx < k; sx++) {
-            const axis_tap *ax = &j->tx[(x + i) * k + sx];
-            wx[i][sx] = _mm256_setr_m128(_mm_set1_ps(1 - ax->f), _mm_set1_ps(ax->f));
-            off[i][sx] = (size_t)ax->i0 * C;
-        }
-    __m128 a[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
+     * (which start at byte C), channels in the order the input wants: the
+     * 8 bytes go to both halves (a broadcast load) and one in-half byte
+     * shuffle zero-extends and orders them. */
+    __m256i order = _mm256_loadu_si256((const __m256i *)crop_pick[C == 4][j->bgr]);
+    const float(*wx)[8] = j->wx8 + (size_t)x * k;
+    const size_t *off = j->xoff + (size_t)x * k;
+    /* Four named sums, not an array: the compiler kept an indexed one in
+     * memory, putting a store and a reload in every chain of adds. */
+    __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (int sy = 0; sy < k; sy++) {
         const axis_tap *ay = &j->ty[y * k + sy];
         __m256 wy0 = _mm256_set1_ps(1 - ay->f), wy1 = _mm256_set1_ps(ay->f);
         const uint8_t *row = img->px + (size_t)ay->i0 * stride;
-        for (int sx = 0; sx < k; sx++)
-            for (int i = 0; i < 4; i++) {
-                const uint8_t *p = row + off[i][sx];
-                __m256 top = _mm256_cvtepi32_ps(_mm256_permutevar8x32_epi32(
-                    _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)), order));
-                __m256 bottom = _mm256_cvtepi32_ps(_mm256_permutevar8x32_epi32(
-                    _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p + stride))), order));
-                __m256 t = _mm256_mul_ps(_mm256_mul_ps(wx[i][sx], wy0), top);
-                __m256 b = _mm256_mul_ps(_mm256_mul_ps(wx[i][sx], wy1), bottom);
-                a[i] = _mm_add_ps(a[i], _mm256_castps256_ps128(t));
-                a[i] = _mm_add_ps(a[i], _mm256_extractf128_ps(t, 1));
-                a[i] = _mm_add_ps(a[i], _mm256_castps256_ps128(b));
-                a[i] = _mm_add_ps(a[i], _mm256_extractf128_ps(b, 1));
-            }
+        for (int sx = 0; sx < k; sx++) {
+#define SAMPLE(i, a)                                                                              \
+    do {                                                                                          \
+        const uint8_t *p = row + off[(i) * k + sx];                                               \
+        long long t8, b8;                                                                         \
+        memcpy(&t8, p, 8);                                                                        \
+        memcpy(&b8, p + stride, 8);                                                               \
+        __m256 top = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(t8), order));      \
+        __m256 bottom = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(b8), order));   \
+        __m256 w = _mm256_loadu_ps(wx[(i) * k + sx]);                                             \
+        __m256 t = _mm256_mul_ps(_mm256_mul_ps(w, wy0), top);                                     \
+        __m256 b = _mm256_mul_ps(_mm256_mul_ps(w, wy1), bottom);                                  \
+        a = _mm_add_ps(a, _mm256_castps256_ps128(t));                                             \
+        a = _mm_add_ps(a, _mm256_extractf128_ps(t, 1));                                           \
+        a = _mm_add_ps(a, _mm256_castps256_ps128(b));                                             \
+        a = _mm_add_ps(a, _mm256_extractf128_ps(b, 1));                                           \
+    } while (0)
+            SAMPLE(0, a0);
+            SAMPLE(1, a1);
+            SAMPLE(2, a2);
+            SAMPLE(3, a3);
+#undef SAMPLE
+        }
     }
-    for (int i = 0; i < 4; i++) pl_store3_ps(acc[i], a[i]);
+    pl_store3_ps(acc[0], a0);
+    pl_store3_ps(acc[1], a1);
+    pl_store3_ps(acc[2], a2);
+    pl_store3_ps(acc[3], a3);
 }
 #endif
 
@@ -306,7 +331,7 @@ static int sample_axis_aligned(const pl_image *img, const float m[6], const pl_i
     /* 4-byte pixel loads are safe unless a tap may read the image's last
      * pixel with 3 channels (nothing follows it). */
     axis_job job = {img, tx, ty, k, spec->bgr ? 2 : 0, spec->bgr ? 0 : 2, spec->bgr,
-                    img->c >= 4 || ty[spec->h * k - 1].i0 + 1 < H - 1};
+                    img->c >= 4 || ty[spec->h * k - 1].i0 + 1 < H - 1, NULL, NULL};
     /* Output columns whose samples are all inside horizontally. */
     unsigned char x_inside[AXIS_MAX];
     for (int x = 0; x < spec->w; x++) {
@@ -316,7 +341,17 @@ static int sample_axis_aligned(const pl_image *img, const float m[6], const pl_i
     float inv_k2 = 1.0f / (float)(k * k);
     out_steps steps = out_layout(spec);
 #ifdef CROP_AVX2
-    int avx2 = pl_cpu_features()->avx2_fma && k <= 6; /* its tables hold 6 samples */
+    int avx2 = pl_cpu_features()->avx2_fma;
+    float wx8[AXIS_MAX][8];
+    size_t xoff[AXIS_MAX];
+    if (avx2) {
+        for (int i = 0; i < spec->w * k; i++) {
+            for (int l = 0; l < 4; l++) wx8[i][l] = 1 - tx[i].f, wx8[i][4 + l] = tx[i].f;
+            xoff[i] = (size_t)tx[i].i0 * img->c;
+        }
+        job.wx8 = (const float(*)[8])wx8;
+        job.xoff = xoff;
+    }
 #endif
     for (int y = 0; y < spec->h; y++) {
         int y_inside = 1;
