@@ -2,6 +2,7 @@
  * geometry against hand-computed values, drawing and text, and the shared
  * test photos (read at run time, never copied). Every file is generated in
  * a temporary folder at run time. */
+#include "engine/kernels.h"
 #include "test.h"
 
 #include <dirent.h>
@@ -707,7 +708,7 @@ TEST(resize_area_box_filter)
  * give every level exactly the bytes of the plain area filter, which is
  * what an RGBA image goes through: its RGB channels are the reference.
  * Also sizes that do not shrink and a grey image. */
-TEST(shrink_many_equals_area_resize)
+static void check_shrink_many(void)
 {
     pl_image src = {0}, rgba = {0};
     CHECK(pl_image_new(301, 217, 3, &src, NULL) == PL_OK);
@@ -744,6 +745,18 @@ TEST(shrink_many_equals_area_resize)
     CHECK(many[0].c == 1 && many[0].px[0] == 77);
     pl_image_free(&many[0]);
     pl_image_free(&grey);
+}
+
+TEST(shrink_many_equals_area_resize) { check_shrink_many(); }
+
+/* The same through the SSE2 horizontal pass a CPU without AVX2 takes. */
+TEST(shrink_many_without_avx2_equals_area_resize)
+{
+    setenv("PL_CPU", "generic", 1);
+    pl_cpu_reload();
+    check_shrink_many();
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
 }
 
 TEST(warp_affine)

@@ -4,6 +4,7 @@
  * spelled out and tested against hand-computed values. */
 #include "image/image_internal.h"
 #include "image/px_sse.h"
+#include "engine/kernels.h" /* pl_cpu_features */
 
 #include <math.h>
 #include <stdlib.h>
@@ -255,6 +256,8 @@ typedef struct shrink_level {
     int w, h;
     span *sx, *sy;
     float *wx, *wy;
+    int nmax;          /* widest horizontal span: taps per output pixel */
+    float *wpad;       /* wx as w rows of nmax, zero-padded             */
     float *hs;         /* the current source row, reduced horizontally */
     float *acc[2];     /* output rows y and y + 1                       */
     int y;             /* the next output row to finish                 */
@@ -264,12 +267,17 @@ typedef struct shrink_level {
 
 /* area_row on a row already converted to floats, four per pixel (RGB and a
  * zero): per lane the same multiply then add, in the same order, on the
- * same values, so the same bits as area_row on the bytes. Four output
+ * same values, so the same bits as area_row on the bytes. Every output
+ * pixel takes the level's widest span, nmax taps, the extra ones with
+ * weight zero: they add +0 to a sum that is never -0, so the bits do not
+ * change, and the loop has no ragged ends to mispredict. Four output
  * pixels at a time: their sums are independent, so the adds overlap
- * instead of each waiting for the previous one. */
-static void area_row_rgbx(const float *row, int ow, const span *sx, const float *wx, float *h)
+ * instead of each waiting for the previous one. The row must hold nmax
+ * readable pixels past its end (rgbx's zero padding). */
+static inline __attribute__((always_inline)) void area_row_rgbx_body(const float *row, int ow,
+                                                                      const span *sx, int nmax,
+                                                                      const float *wpad, float *h)
 {
-    const float *w = wx;
     int x = 0;
 #ifdef __SSE2__
 /* One tap of pixel i: acc_i += w_i[j] * p_i[j] (written out, so the four
@@ -279,23 +287,14 @@ static void area_row_rgbx(const float *row, int ow, const span *sx, const float 
         const span *s = sx + x;
         const float *p0 = row + (size_t)s[0].first * 4, *p1 = row + (size_t)s[1].first * 4;
         const float *p2 = row + (size_t)s[2].first * 4, *p3 = row + (size_t)s[3].first * 4;
-        const float *w0 = w, *w1 = w0 + s[0].n, *w2 = w1 + s[1].n, *w3 = w2 + s[2].n;
-        w = w3 + s[3].n;
+        const float *w0 = wpad + (size_t)x * nmax, *w1 = w0 + nmax, *w2 = w1 + nmax, *w3 = w2 + nmax;
         __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        int n_min = s[0].n;
-        for (int i = 1; i < 4; i++)
-            if (s[i].n < n_min) n_min = s[i].n;
-        int j = 0;
-        for (; j < n_min; j++) {
+        for (int j = 0; j < nmax; j++) {
             TAP(0, j);
             TAP(1, j);
             TAP(2, j);
             TAP(3, j);
         }
-        for (int k = j; k < s[0].n; k++) TAP(0, k);
-        for (int k = j; k < s[1].n; k++) TAP(1, k);
-        for (int k = j; k < s[2].n; k++) TAP(2, k);
-        for (int k = j; k < s[3].n; k++) TAP(3, k);
         /* Four floats each: lane 3 lands on the next pixel's first value,
          * stored after it (h has one float to spare for the last). */
         _mm_storeu_ps(h + (size_t)x * 3, a0);
@@ -306,9 +305,9 @@ static void area_row_rgbx(const float *row, int ow, const span *sx, const float 
 #undef TAP
 #endif
     for (; x < ow; x++) {
-        const float *p = row + (size_t)sx[x].first * 4;
+        const float *p = row + (size_t)sx[x].first * 4, *w = wpad + (size_t)x * nmax;
         float r = 0, g = 0, b = 0;
-        for (int j = 0; j < sx[x].n; j++, p += 4) {
+        for (int j = 0; j < nmax; j++, p += 4) {
             r += w[j] * p[0];
             g += w[j] * p[1];
             b += w[j] * p[2];
@@ -316,8 +315,35 @@ static void area_row_rgbx(const float *row, int ow, const span *sx, const float 
         h[x * 3] = r;
         h[x * 3 + 1] = g;
         h[x * 3 + 2] = b;
-        w += sx[x].n;
     }
+}
+
+static void area_row_rgbx_sse(const float *row, int ow, const span *sx, int nmax, const float *wpad,
+                              float *h)
+{
+    area_row_rgbx_body(row, ow, sx, nmax, wpad, h);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same code with VEX encoding: a weight's broadcast becomes one load
+ * instead of a load and a shuffle, the loop's busiest instruction. */
+__attribute__((target("avx2"))) static void area_row_rgbx_avx2(const float *row, int ow, const span *sx,
+                                                                int nmax, const float *wpad, float *h)
+{
+    area_row_rgbx_body(row, ow, sx, nmax, wpad, h);
+}
+#endif
+
+static void area_row_rgbx(const float *row, int ow, const span *sx, int nmax, const float *wpad,
+                          float *h)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (pl_cpu_features()->avx2_fma) {
+        area_row_rgbx_avx2(row, ow, sx, nmax, wpad, h);
+        return;
+    }
+#endif
+    area_row_rgbx_sse(row, ow, sx, nmax, wpad, h);
 }
 
 /* acc += wj * hs, element by element (the same multiply then add with or
@@ -374,6 +400,7 @@ static void shrink_level_free(shrink_level *l)
     free(l->sx);
     free(l->sy);
     free(l->wx);
+    free(l->wpad);
     free(l->wy);
     free(l->hs);
     free(l->acc[0]);
@@ -392,8 +419,17 @@ static int shrink_level_init(shrink_level *l, const pl_image *src, int w, int h,
     l->hs = malloc(sizeof(float) * (n + 1)); /* + 1: area_row_rgbx's 4-float stores */
     l->acc[0] = calloc(n, sizeof(float));
     l->acc[1] = calloc(n, sizeof(float));
-    return l->sx && l->sy && l->hs && l->acc[0] && l->acc[1] &&
-           area_weights(src->w, w, l->sx, &l->wx) && area_weights(src->h, h, l->sy, &l->wy);
+    if (!(l->sx && l->sy && l->hs && l->acc[0] && l->acc[1] &&
+          area_weights(src->w, w, l->sx, &l->wx) && area_weights(src->h, h, l->sy, &l->wy)))
+        return 0;
+    for (int x = 0; x < w; x++)
+        if (l->sx[x].n > l->nmax) l->nmax = l->sx[x].n;
+    l->wpad = calloc((size_t)w * l->nmax, sizeof(float));
+    if (!l->wpad) return 0;
+    const float *wj = l->wx;
+    for (int x = 0; x < w; x++, wj += l->sx[x - 1].n)
+        memcpy(l->wpad + (size_t)x * l->nmax, wj, sizeof(float) * (size_t)l->sx[x].n);
+    return 1;
 }
 
 /* Source row r, converted, into every output row of the level it covers
@@ -407,7 +443,7 @@ static void shrink_level_add_row(shrink_level *l, const float *rgbx, int r)
     for (int k = 0; k < 2 && l->y + k < l->h; k++) {
         const span *sp = &l->sy[l->y + k];
         if (r < sp->first || r >= sp->first + sp->n) continue;
-        if (!reduced) area_row_rgbx(rgbx, l->w, l->sx, l->wx, l->hs);
+        if (!reduced) area_row_rgbx(rgbx, l->w, l->sx, l->nmax, l->wpad, l->hs);
         reduced = 1;
         size_t at = l->wy_at + (k ? (size_t)l->sy[l->y].n : 0);
         float wj = l->wy[at + (size_t)(r - sp->first)];
@@ -431,10 +467,14 @@ pl_status pl_image_shrink_many(const pl_image *src, int n, const int *w, const i
     NEED_VALID(src, "shrink");
     shrink_level *lv = calloc((size_t)n + 1, sizeof *lv);
     float *rgbx = NULL;
-    if (!lv || posix_memalign((void **)&rgbx, 16, sizeof(float) * 4 * (size_t)src->w) != 0) {
+    /* A span may read up to src->w zero-weight pixels past the row's end
+     * (area_row_rgbx): room for them, zero, so every product is +0. */
+    size_t rgbx_floats = 4 * (2 * (size_t)src->w + 1);
+    if (!lv || posix_memalign((void **)&rgbx, 16, sizeof(float) * rgbx_floats) != 0) {
         free(lv);
         return pl_fail(err, PL_ERR_NOMEM, "shrink: out of memory");
     }
+    memset(rgbx, 0, sizeof(float) * rgbx_floats);
     pl_status st = PL_OK;
     int n_stream = 0; /* levels made here, in lv[0..n_stream) */
     for (int i = 0; i < n && st == PL_OK; i++) {
