@@ -372,13 +372,40 @@ typedef struct crop_batch {
     const pl_mtcnn_box *boxes;
     int size;
     float *in;
+    const int *order; /* crops in this order: top to bottom in the photo */
 } crop_batch;
 
 static void crop_task(void *c, int t0, int t1)
 {
     crop_batch *b = c;
-    for (int i = t0; i < t1; i++)
+    for (int k = t0; k < t1; k++) {
+        int i = b->order[k];
         crop_transposed(b->img, &b->boxes[i], b->size, b->in + (size_t)i * b->size * b->size * 3);
+    }
+}
+
+/* Candidates come sorted by score, scattered over the photo; cropping them
+ * top to bottom lets neighbours (they overlap a lot) find the photo's rows
+ * still in cache. Each crop still lands in its own slot. */
+typedef struct crop_key {
+    float y, x;
+    int i;
+} crop_key;
+
+static int by_position(const void *a, const void *b)
+{
+    const crop_key *p = a, *q = b;
+    if (p->y != q->y) return p->y < q->y ? -1 : 1;
+    if (p->x != q->x) return p->x < q->x ? -1 : 1;
+    return p->i - q->i;
+}
+
+static void crop_order(const pl_mtcnn_box *boxes, int n, int *order)
+{
+    crop_key keys[STAGE_BATCH];
+    for (int i = 0; i < n; i++) keys[i] = (crop_key){boxes[i].y1, boxes[i].x1, i};
+    qsort(keys, (size_t)n, sizeof *keys, by_position);
+    for (int i = 0; i < n; i++) order[i] = keys[i].i;
 }
 
 static pl_status refine(pl_mtcnn *m, int net, const pl_image *img, box_list *boxes,
@@ -391,7 +418,9 @@ static pl_status refine(pl_mtcnn *m, int net, const pl_image *img, box_list *box
     for (int start = 0; start < boxes->n; start += STAGE_BATCH) {
         int batch = boxes->n - start < STAGE_BATCH ? boxes->n - start : STAGE_BATCH;
         if (plan_for(m, net, batch, size, size, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
-        crop_batch cb = {img, boxes->v + start, size, pl_session_input(s, 0)};
+        int order[STAGE_BATCH];
+        crop_order(boxes->v + start, batch, order);
+        crop_batch cb = {img, boxes->v + start, size, pl_session_input(s, 0), order};
         pl_threadpool_run(m->pool, batch, crop_task, &cb);
         if (pl_session_run(s, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         int rank;
