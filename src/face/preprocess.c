@@ -243,13 +243,6 @@ static void four_pixel_sums(const axis_job *j, int x, int y, float acc[4][3])
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define CROP_AVX2 1
-/* four_pixel_sums with AVX2: a sample's two taps in one row (its pixel
- * and the next) come from one 8-byte load as one 8-lane vector and are
- * multiplied by their two weights at once; the adds then take the two
- * products one at a time, so each sum gets the same terms in the same
- * order as four_pixel_sums (each weight is the same product of the same
- * two factors). About half the instructions. Needs the same "wide"
- * guarantee: an 8-byte load at a tap pixel stays inside the image. */
 /* The byte shuffles four_pixel_sums_avx2 uses, by [RGBA][bgr]: byte 4L
  * of the result is the byte lane L takes (pixel L / 4, which starts at
  * byte (L / 4) * C; lane 3 of a pixel takes a byte never stored), the
@@ -265,6 +258,13 @@ static const char crop_pick[2][2][32] = {
 #undef LANE
 #undef Z
 
+/* four_pixel_sums with AVX2: a sample's two taps in one row (its pixel
+ * and the next) come from one 8-byte load as one 8-lane vector and are
+ * multiplied by their two weights at once; the adds then take the two
+ * products one at a time, so each sum gets the same terms in the same
+ * order as four_pixel_sums (each weight is the same product of the same
+ * two factors). About half the instructions. Needs the same "wide"
+ * guarantee: an 8-byte load at a tap pixel stays inside the image. */
 __attribute__((target("avx2"))) static void four_pixel_sums_avx2(const axis_job *j, int x, int y,
                                                                  float acc[4][3])
 {
