@@ -255,7 +255,7 @@ static pl_status resize_area(const pl_image *src, int w, int h, pl_image *out, p
 typedef struct shrink_level {
     int w, h;
     span *sx, *sy;
-    float *wx, *wy;
+    float *wx, *wy;    /* wx only until wpad is made                    */
     int nmax;          /* widest horizontal span: taps per output pixel */
     float *wpad;       /* wx as w rows of nmax, zero-padded             */
     float *hs;         /* the current source row, reduced horizontally */
@@ -427,8 +427,12 @@ static int shrink_level_init(shrink_level *l, const pl_image *src, int w, int h,
     l->wpad = calloc((size_t)w * l->nmax, sizeof(float));
     if (!l->wpad) return 0;
     const float *wj = l->wx;
-    for (int x = 0; x < w; x++, wj += l->sx[x - 1].n)
+    for (int x = 0; x < w; x++) {
         memcpy(l->wpad + (size_t)x * l->nmax, wj, sizeof(float) * (size_t)l->sx[x].n);
+        wj += l->sx[x].n;
+    }
+    free(l->wx); /* wpad has them all */
+    l->wx = NULL;
     return 1;
 }
 
