@@ -638,6 +638,22 @@ static void check_all_in_order(const char *level)
     static const pl_act in_order_acts[] = {PL_ACT_NONE, PL_ACT_PRELU, PL_ACT_RELU};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_in_order(&cases[i], in_order_acts[i % 3], level);
+    /* Rows cut into near-equal tiles of every width up to the largest
+     * (kernels_simd.h, tile_width): padded 3x3 rows of 22 to 53 pixels for
+     * 1, 2 and 3 channel vectors, and fr_gender's and fr_detect's stems
+     * (62 interior pixels: 21 + 21 + 20; stride 2, 159: 7 tiles). */
+    for (int iw = 22; iw <= 53; iw++)
+        for (int k = 0; k < 3; k++) {
+            static const int ocs[] = {16, 32, 48};
+            conv_case c = {1, 3 + k, iw, 5, ocs[k], 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+            check_in_order(&c, in_order_acts[(iw + k) % 3], level);
+        }
+    static const conv_case stems[] = {
+        {1, 4, 64, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 5, 320, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof stems / sizeof stems[0]; i++)
+        check_in_order(&stems[i], PL_ACT_RELU, level);
     unsetenv("PL_CPU");
     pl_cpu_reload();
 }

@@ -402,6 +402,46 @@ TILE_FN(1, 3)
 TILE_FN(2, 3)
 TILE_FN(4, 3)
 TILE_FN(8, 3)
+/* The sizes between, for tiles of any width up to the largest (tile_of):
+ * a run of pixels is cut into near-equal tiles, not a largest ones and a
+ * tail of 8, 4, 2, 1 (each of those latency-bound: too few accumulator
+ * chains for the FMA units). */
+TILE_FN(3, 1)
+TILE_FN(5, 1)
+TILE_FN(6, 1)
+TILE_FN(7, 1)
+TILE_FN(9, 1)
+TILE_FN(10, 1)
+TILE_FN(11, 1)
+#if P_NV1 > 12
+TILE_FN(12, 1)
+TILE_FN(13, 1)
+TILE_FN(14, 1)
+TILE_FN(15, 1)
+TILE_FN(16, 1)
+TILE_FN(17, 1)
+TILE_FN(18, 1)
+TILE_FN(19, 1)
+TILE_FN(20, 1)
+TILE_FN(21, 1)
+TILE_FN(22, 1)
+TILE_FN(23, 1)
+#endif
+TILE_FN(3, 2)
+TILE_FN(5, 2)
+#if P_NV2 > 6
+TILE_FN(6, 2)
+TILE_FN(7, 2)
+TILE_FN(9, 2)
+TILE_FN(10, 2)
+TILE_FN(11, 2)
+#endif
+TILE_FN(3, 3)
+#if P_NV3 > 4
+TILE_FN(5, 3)
+TILE_FN(6, 3)
+TILE_FN(7, 3)
+#endif
 static void SUFFIX(tile_max_1)(const tile_args *a) { tile_body(a, P_NV1, 1, 0, 0); }
 static void SUFFIX(tile_max_2)(const tile_args *a) { tile_body(a, P_NV2, 2, 0, 0); }
 static void SUFFIX(tile_max_3)(const tile_args *a) { tile_body(a, P_NV3, 3, 0, 0); }
@@ -440,6 +480,42 @@ typedef void (*gather_fn)(const tile_args *, const gather_geom *);
 /* Pixels of the largest tile for nv vectors of output channels. */
 static int tile_pmax(int nv) { return nv == 3 ? P_NV3 : nv == 2 ? P_NV2 : P_NV1; }
 
+/* Tiles of every width 1 .. tile_pmax(nv), per nv - 1. */
+static const tile_fn SUFFIX(tile_of)[NVMAX][PMAX + 1] = {
+    {[1] = SUFFIX(tile_1_1), [2] = SUFFIX(tile_2_1), [3] = SUFFIX(tile_3_1), [4] = SUFFIX(tile_4_1),
+     [5] = SUFFIX(tile_5_1), [6] = SUFFIX(tile_6_1), [7] = SUFFIX(tile_7_1), [8] = SUFFIX(tile_8_1),
+     [9] = SUFFIX(tile_9_1), [10] = SUFFIX(tile_10_1), [11] = SUFFIX(tile_11_1),
+#if P_NV1 > 12
+     [12] = SUFFIX(tile_12_1), [13] = SUFFIX(tile_13_1), [14] = SUFFIX(tile_14_1),
+     [15] = SUFFIX(tile_15_1), [16] = SUFFIX(tile_16_1), [17] = SUFFIX(tile_17_1),
+     [18] = SUFFIX(tile_18_1), [19] = SUFFIX(tile_19_1), [20] = SUFFIX(tile_20_1),
+     [21] = SUFFIX(tile_21_1), [22] = SUFFIX(tile_22_1), [23] = SUFFIX(tile_23_1),
+#endif
+     [P_NV1] = SUFFIX(tile_max_1)},
+    {[1] = SUFFIX(tile_1_2), [2] = SUFFIX(tile_2_2), [3] = SUFFIX(tile_3_2), [4] = SUFFIX(tile_4_2),
+     [5] = SUFFIX(tile_5_2),
+#if P_NV2 > 6
+     [6] = SUFFIX(tile_6_2), [7] = SUFFIX(tile_7_2), [8] = SUFFIX(tile_8_2), [9] = SUFFIX(tile_9_2),
+     [10] = SUFFIX(tile_10_2), [11] = SUFFIX(tile_11_2),
+#endif
+     [P_NV2] = SUFFIX(tile_max_2)},
+    {[1] = SUFFIX(tile_1_3), [2] = SUFFIX(tile_2_3), [3] = SUFFIX(tile_3_3),
+#if P_NV3 > 4
+     [4] = SUFFIX(tile_4_3), [5] = SUFFIX(tile_5_3), [6] = SUFFIX(tile_6_3), [7] = SUFFIX(tile_7_3),
+     [8] = SUFFIX(tile_8_3),
+#endif
+     [P_NV3] = SUFFIX(tile_max_3)}};
+
+/* The width of the next tile of a run of `left` evenly spaced pixels: the
+ * run in as few tiles as the largest allows, of near-equal widths (62
+ * pixels, 24 at most: 21 + 21 + 20, not 24 + 24 + 8 + 4 + 2). Which tile
+ * computes a pixel never changes its sums. */
+static int tile_width(int left, int nv)
+{
+    int pmax = tile_pmax(nv), k = (left + pmax - 1) / pmax;
+    return (left + k - 1) / k;
+}
+
 /* The tile sizes, largest first, and their functions, per nv - 1. (Where
  * P_NV3 < 8, AVX2, the 8-pixel tiles of 3 vectors are never picked.) */
 static const int tile_sizes[NVMAX][5] = {{P_NV1, 8, 4, 2, 1}, {P_NV2, 8, 4, 2, 1}, {P_NV3, 8, 4, 2, 1}};
@@ -469,13 +545,9 @@ static void tap_range(int origin, int d, int k, int size, int *lo, int *hi)
  * a->x0 / a->y, largest tiles first. */
 static void SUFFIX(tile_run)(tile_args *a, int count, int nv)
 {
-    static const tile_fn fns[NVMAX][5] = {
-        {SUFFIX(tile_max_1), SUFFIX(tile_8_1), SUFFIX(tile_4_1), SUFFIX(tile_2_1), SUFFIX(tile_1_1)},
-        {SUFFIX(tile_max_2), SUFFIX(tile_8_2), SUFFIX(tile_4_2), SUFFIX(tile_2_2), SUFFIX(tile_1_2)},
-        {SUFFIX(tile_max_3), SUFFIX(tile_8_3), SUFFIX(tile_4_3), SUFFIX(tile_2_3), SUFFIX(tile_1_3)}};
     while (count > 0) {
-        int ti = tile_index(count, nv), sz = tile_sizes[nv - 1][ti];
-        fns[nv - 1][ti](a);
+        int sz = tile_width(count, nv);
+        SUFFIX(tile_of)[nv - 1][sz](a);
         a->x0 += sz * a->xpix;
         a->y += sz * a->ypix;
         a->q += sz;
@@ -667,13 +739,18 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
                             }
                             left = m;
                         }
-                        int ti = tile_index(left, p->nv), n = sizes[nvi][ti];
+                        /* Rows run only ordinary tiles, of near-equal
+                         * widths (tile_width); narrow rows the largest
+                         * tiles that fit, gathering across row ends. */
+                        int ti = tile_index(left, p->nv);
+                        int n = rowwise ? tile_width(left, p->nv) : sizes[nvi][ti];
                         a.y = ybase + (size_t)q * s->out_c;
                         if (border || (ox >= p->ox_lo && ox + n <= p->ox_hi)) {
                             int iy0 = oy * s->stride_h - s->pad_top;
                             tap_range(iy0, s->dilation_h, s->kh, s->in_h, &a.ky0, &a.ky1);
                             a.x0 = ((ptrdiff_t)iy0 * s->in_w + ox * s->stride_w - s->pad_left) * s->in_c;
-                            tiles[nvi][ti](&a);
+                            if (rowwise) SUFFIX(tile_of)[nvi][n](&a);
+                            else tiles[nvi][ti](&a);
                         } else {
                             gather_geom gg = {.q0 = q, .s = s, .zeros = p->zeros};
                             gathers[nvi][ti](&a, &gg);
