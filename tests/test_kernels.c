@@ -648,9 +648,16 @@ static void check_all_in_order(const char *level)
             conv_case c = {1, 3 + k, iw, 5, ocs[k], 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
             check_in_order(&c, in_order_acts[(iw + k) % 3], level);
         }
+    /* ... and tall maps, whose border columns run down the rows as tiles
+     * (dense_border_columns: up to a full tile of rows, the top and
+     * bottom rows' clipped taps apart), dilated, strided, 5x5. */
     static const conv_case stems[] = {
         {1, 4, 64, 3, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
         {1, 5, 320, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+        {1, 53, 30, 6, 16, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},
+        {1, 61, 26, 4, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+        {2, 40, 40, 3, 48, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1},
+        {1, 31, 27, 9, 16, 3, 3, 1, 1, 3, 3, 3, 3, 3, 3, 1},
     };
     for (size_t i = 0; i < sizeof stems / sizeof stems[0]; i++)
         check_in_order(&stems[i], PL_ACT_RELU, level);

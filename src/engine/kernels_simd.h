@@ -657,6 +657,60 @@ void SUFFIX(pl_conv_dense_wide)(const pl_conv_plan *p, const float *x, float *y,
     }
 }
 
+/* The border columns (taps in the padding) of rows [r0, r1) of item b,
+ * for rows of at least one full tile: each column runs down the rows as
+ * ordinary tiles (pixel p one input row stride further), the rows with the
+ * same taps inside the input together, instead of a 1-pixel tile per row
+ * and border (latency-bound: one FMA chain per channel vector). The taps
+ * and their order are those of the row's own border tile: same bits. */
+static void SUFFIX(dense_border_columns)(const pl_conv_plan *p, const float *x, float *y, int b,
+                                         int r0, int r1)
+{
+    const pl_conv_shape *s = &p->s;
+    const int nvi = p->nv - 1;
+    size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
+    size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
+    size_t wblk = (size_t)s->kh * s->kw * p->icg * p->nb;
+    for (int ox = 0; ox < s->out_w; ox++) {
+        if (ox == p->ox_lo) ox = p->ox_hi;
+        if (ox >= s->out_w) break;
+        int ix0 = ox * s->stride_w - s->pad_left, kx0, kx1;
+        tap_range(ix0, s->dilation_w, s->kw, s->in_w, &kx0, &kx1);
+        for (int g = 0; g < s->groups; g++) {
+            for (int cb = 0; cb < p->n_cb; cb++) {
+                size_t blk = (size_t)g * p->n_cb + cb;
+                int ch = cb * p->nb;
+                tile_args a = {
+                    .x = x + b * img_in + (size_t)g * p->icg,
+                    .xpix = (ptrdiff_t)s->stride_h * s->in_w * s->in_c,
+                    .xdy = (ptrdiff_t)s->dilation_h * s->in_w * s->in_c,
+                    .xdx = (ptrdiff_t)s->dilation_w * s->in_c,
+                    .kx0 = kx0, .kx1 = kx1, .kw = s->kw, .icg = p->icg,
+                    .kx_merge = s->groups == 1 && s->dilation_w == 1 && s->kw > 1,
+                    .w = p->w + blk * wblk,
+                    .bias = p->bias + blk * p->nb,
+                    .slope = p->slope ? p->slope + blk * p->nb : NULL,
+                    .ep = &p->ep, .ypix = (ptrdiff_t)s->out_w * s->out_c,
+                    .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
+                for (int oy = r0; oy < r1;) {
+                    int iy0 = oy * s->stride_h - s->pad_top, ky0, ky1, m = 1, lo, hi;
+                    tap_range(iy0, s->dilation_h, s->kh, s->in_h, &ky0, &ky1);
+                    for (; oy + m < r1; m++) {
+                        tap_range(iy0 + m * s->stride_h, s->dilation_h, s->kh, s->in_h, &lo, &hi);
+                        if (lo != ky0 || hi != ky1) break;
+                    }
+                    int n = tile_width(m, p->nv);
+                    a.ky0 = ky0, a.ky1 = ky1;
+                    a.x0 = ((ptrdiff_t)iy0 * s->in_w + ix0) * s->in_c;
+                    a.y = y + b * img_out + ((size_t)oy * s->out_w + ox) * s->out_c + (size_t)g * p->ocg + ch;
+                    SUFFIX(tile_of)[nvi][n](&a);
+                    oy += n;
+                }
+            }
+        }
+    }
+}
+
 /* Any KxK / stride / dilation / padding: the output pixels [r0*out_w,
  * r1*out_w) of each image, in chunks of a few tiles; a chunk runs against
  * every output-channel block while its input is in L1. Tiles inside one
@@ -684,17 +738,19 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
     int q_begin = r0 * s->out_w, q_end = r1 * s->out_w;
     int chunk = FLAT_CHUNK_TILES * sizes[nvi][0];
     /* Rows of at least one full tile: chunks stop at row ends and no tile
-     * gathers (border pixels clip their taps instead). Narrow rows (7,
+     * gathers (border pixels clip their taps instead, as tiles down their
+     * columns: dense_border_columns). Narrow rows (7,
      * 14, ...): tiles run across row ends to stay full, gathering. (From
      * two full tiles down to one: fr_detect's 40-wide RFB convolutions,
      * 16 outputs, 31 -> 24 us.) */
     int rowwise = s->out_w >= sizes[nvi][0];
     for (int b = 0; b < s->n; b++) {
+        if (rowwise) SUFFIX(dense_border_columns)(p, x, y, b, r0, r1);
         for (int c0 = q_begin, c1; c0 < q_end; c0 = c1) {
             c1 = q_end - c0 < chunk ? q_end : c0 + chunk;
-            /* A row's first chunk also takes its left border pixels (which
-             * run as tiles of their own, below), so its interior tiles stay
-             * whole. */
+            /* A row's first chunk also spans its left border pixels (run
+             * by dense_border_columns, skipped here), so its interior
+             * tiles stay whole. */
             if (rowwise && c0 % s->out_w == 0) c1 = c1 + p->ox_lo < q_end ? c1 + p->ox_lo : q_end;
             if (rowwise && c1 > (c0 / s->out_w + 1) * s->out_w) c1 = (c0 / s->out_w + 1) * s->out_w;
             for (int g = 0; g < s->groups; g++) {
@@ -716,36 +772,24 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
                         .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
                     for (int q = c0; q < c1;) {
                         int oy = q / s->out_w, ox = q - oy * s->out_w, left = c1 - q;
-                        /* Rows: a gather tile costs ~3 interior ones (a
-                         * pointer per pixel and tap, no kx_merge), so the
-                         * border pixels run apart (a 3-channel stem's row of
-                         * 160: 1 pixel, not a 24-pixel tile). Each pixel's
-                         * sums are the same whichever tile computes it. */
-                        int border = rowwise && (ox < p->ox_lo || ox >= p->ox_hi);
-                        if (rowwise && ox < p->ox_lo) left = left < p->ox_lo - ox ? left : p->ox_lo - ox;
-                        else if (rowwise && ox < p->ox_hi) left = left < p->ox_hi - ox ? left : p->ox_hi - ox;
-                        /* A border pixel's columns inside the input; its
-                         * neighbours with the same ones run with it as an
-                         * ordinary tile whose windows skip the rest (the
-                         * gather tile's zeros add nothing): with dilation
-                         * d, all d pixels of each border. */
-                        a.kx0 = 0, a.kx1 = s->kw;
-                        if (border) {
-                            int ix0 = ox * s->stride_w - s->pad_left, m = 1, lo, hi;
-                            tap_range(ix0, s->dilation_w, s->kw, s->in_w, &a.kx0, &a.kx1);
-                            for (; m < left; m++) {
-                                tap_range(ix0 + m * s->stride_w, s->dilation_w, s->kw, s->in_w, &lo, &hi);
-                                if (lo != a.kx0 || hi != a.kx1) break;
-                            }
-                            left = m;
+                        /* Border columns: done above, down the rows. */
+                        if (rowwise && ox < p->ox_lo) {
+                            q += p->ox_lo - ox;
+                            continue;
                         }
+                        if (rowwise && ox >= p->ox_hi) {
+                            q += s->out_w - ox;
+                            continue;
+                        }
+                        /* Rows: the interior pixels up to the right border. */
+                        if (rowwise) left = left < p->ox_hi - ox ? left : p->ox_hi - ox;
                         /* Rows run only ordinary tiles, of near-equal
                          * widths (tile_width); narrow rows the largest
                          * tiles that fit, gathering across row ends. */
                         int ti = tile_index(left, p->nv);
                         int n = rowwise ? tile_width(left, p->nv) : sizes[nvi][ti];
                         a.y = ybase + (size_t)q * s->out_c;
-                        if (border || (ox >= p->ox_lo && ox + n <= p->ox_hi)) {
+                        if (ox >= p->ox_lo && ox + n <= p->ox_hi) {
                             int iy0 = oy * s->stride_h - s->pad_top;
                             tap_range(iy0, s->dilation_h, s->kh, s->in_h, &a.ky0, &a.ky1);
                             a.x0 = ((ptrdiff_t)iy0 * s->in_w + ox * s->stride_w - s->pad_left) * s->in_c;
