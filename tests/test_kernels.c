@@ -473,6 +473,73 @@ static void check_all_pools(const char *level)
     pl_cpu_reload();
 }
 
+/* 2x2/2 max and average pools (kernels_simd.h, pool2_span): the windows
+ * inside the input, padded or not, odd widths, channel counts with a
+ * partial vector, input rows further apart than the width
+ * (pl_pool_run_pitch), every activation against the reference; and
+ * without activation bit for bit against the generic loop's order: max
+ * from -inf as the SIMD max does it (a > b ? a : b: a NaN or a tie keeps
+ * the new value), average 0 + each value in turn, times 1/4 (count_
+ * include_pad or not: 4 inside), over inputs with NaNs, infinities and
+ * signed zeros. */
+static void check_pool2(const char *level)
+{
+    if (!use_level(level)) {
+        use_level("avx512");
+        SKIP("this CPU has no %s", level);
+    }
+    /* n ih iw c oh ow kh kw sh sw pt pl max incl */
+    static const pl_pool_shape shapes[] = {
+        {1, 64, 64, 32, 32, 32, 2, 2, 2, 2, 0, 0, 1, 0},
+        {2, 13, 17, 16, 7, 9, 2, 2, 2, 2, 1, 1, 1, 0},
+        {1, 12, 11, 10, 6, 6, 2, 2, 2, 2, 0, 0, 1, 0},
+        {1, 9, 30, 37, 5, 16, 2, 2, 2, 2, 1, 1, 1, 0},
+        {1, 8, 8, 8, 4, 4, 2, 2, 2, 2, 0, 0, 1, 0},
+        {1, 64, 64, 32, 32, 32, 2, 2, 2, 2, 0, 0, 0, 0},
+        {2, 13, 17, 16, 7, 9, 2, 2, 2, 2, 1, 1, 0, 0},
+        {1, 13, 17, 16, 7, 9, 2, 2, 2, 2, 1, 1, 0, 1},
+        {1, 9, 30, 37, 5, 16, 2, 2, 2, 2, 1, 1, 0, 0},
+        {1, 12, 11, 10, 6, 6, 2, 2, 2, 2, 0, 0, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const pl_pool_shape *s = &shapes[i];
+        for (int a = 0; a < 8; a++) check_pool(s, acts[a], level);
+        int pitch = s->in_w + 3;
+        size_t nx = (size_t)s->n * s->in_h * pitch * s->c;
+        size_t ny = (size_t)s->n * s->out_h * s->out_w * s->c;
+        float *x = rand_buf(nx), *y = malloc(ny * sizeof *y), *want = malloc(ny * sizeof *want);
+        static const float odd[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY, -0.0f, 0.0f};
+        for (size_t k = 0; k < nx; k += 5) x[k] = odd[k % 7];
+        for (int b = 0; b < s->n; b++)
+            for (int oy = 0; oy < s->out_h; oy++)
+                for (int ox = 0; ox < s->out_w; ox++)
+                    for (int c = 0; c < s->c; c++) {
+                        float acc = s->is_max ? -INFINITY : 0.0f;
+                        int count = 0;
+                        for (int iy = oy * 2 - s->pad_top; iy < oy * 2 - s->pad_top + 2; iy++)
+                            for (int ix = ox * 2 - s->pad_left; ix < ox * 2 - s->pad_left + 2; ix++) {
+                                if (iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w) continue;
+                                float v = x[(((size_t)b * s->in_h + iy) * pitch + ix) * s->c + c];
+                                acc = s->is_max ? (acc > v ? acc : v) : acc + v;
+                                count++;
+                            }
+                        if (!s->is_max) acc *= 1.0f / (float)(s->count_include_pad ? 4 : count);
+                        want[(((size_t)b * s->out_h + oy) * s->out_w + ox) * s->c + c] = acc;
+                    }
+        pl_epilogue none = {.act = PL_ACT_NONE};
+        pl_pool_run_pitch(s, pitch, x, &none, y, 0, s->out_h / 2);
+        pl_pool_run_pitch(s, pitch, x, &none, y, s->out_h / 2, s->out_h);
+        CHECK_MSG(memcmp(y, want, ny * sizeof *y) == 0, "%s pool2 %s %dx%dx%d p%d: not bit-identical",
+                  level, s->is_max ? "max" : "avg", s->in_h, s->in_w, s->c, s->pad_top);
+        free(x), free(y), free(want);
+    }
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
+
+TEST(pool_pool2_avx512) { check_pool2("avx512"); }
+TEST(pool_pool2_avx2) { check_pool2("avx2"); }
+
 TEST(pool_avx512_matches_ref) { check_all_pools("avx512"); }
 TEST(pool_avx2_matches_ref) { check_all_pools("avx2"); }
 TEST(pool_generic_is_ref) { check_all_pools("generic"); }

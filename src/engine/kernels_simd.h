@@ -1387,6 +1387,57 @@ ALWAYS_INLINE void max_pool_pixels(const pl_pool_shape *s, size_t pitch, const f
     }
 }
 
+/* 2x2/2 max or average pooling, `count` output pixels whose windows lie
+ * inside the input: rows x0 and x1, window origins 2*C floats apart. The
+ * values are taken in the generic loop's order and way (max: from -inf,
+ * V_MAX(running, new), so NaNs and signed zeros come out the same;
+ * average: 0 + each value in turn, times 1/4), so the results are the
+ * same bits; the activation is a constant here instead of a switch per
+ * vector (fr_gender's ReLU'd 2x2 averages and tanh'd maxima went through
+ * the generic loop at ~35 cycles a vector). */
+ALWAYS_INLINE void pool2_span(const float *x0, const float *x1, int C, float *y, int count,
+                              const pl_epilogue *ep, const int IS_MAX, const pl_act ACT)
+{
+    for (int i = 0; i < count; i++, x0 += 2 * C, x1 += 2 * C, y += C) {
+        for (int c = 0; c < C; c += VL) {
+            int n = C - c < VL ? C - c : VL;
+            vec acc;
+            if (IS_MAX) {
+                acc = V_MAX(V_SET1(-INFINITY), pool_load(x0 + c, n));
+                acc = V_MAX(acc, pool_load(x0 + C + c, n));
+                acc = V_MAX(acc, pool_load(x1 + c, n));
+                acc = V_MAX(acc, pool_load(x1 + C + c, n));
+            } else {
+                acc = V_ADD(V_ZERO(), pool_load(x0 + c, n));
+                acc = V_ADD(acc, pool_load(x0 + C + c, n));
+                acc = V_ADD(acc, pool_load(x1 + c, n));
+                acc = V_ADD(acc, pool_load(x1 + C + c, n));
+                acc = V_MUL(acc, V_SET1(0.25f));
+            }
+            if (ACT == PL_ACT_TANH) acc = v_tanh(acc);
+            else if (ACT == PL_ACT_RELU) acc = V_MAX(acc, V_ZERO());
+            else if (ACT != PL_ACT_NONE) acc = act_vec(acc, ep, NULL);
+            if (n == VL) V_STORE(y + c, acc);
+            else V_STORE_PART(y + c, acc, n);
+        }
+    }
+}
+
+static void SUFFIX(pool2_span_any)(const float *x0, const float *x1, int C, float *y, int count,
+                                   const pl_epilogue *ep, int is_max)
+{
+#define POOL2_ACTS(M)                                                          \
+    switch (ep->act) {                                                         \
+    case PL_ACT_NONE: pool2_span(x0, x1, C, y, count, ep, M, PL_ACT_NONE); break; \
+    case PL_ACT_TANH: pool2_span(x0, x1, C, y, count, ep, M, PL_ACT_TANH); break; \
+    case PL_ACT_RELU: pool2_span(x0, x1, C, y, count, ep, M, PL_ACT_RELU); break; \
+    default: pool2_span(x0, x1, C, y, count, ep, M, PL_ACT_PRELU); break; /* act_vec */ \
+    }
+    if (is_max) POOL2_ACTS(1)
+    else POOL2_ACTS(0)
+#undef POOL2_ACTS
+}
+
 void SUFFIX(pl_pool)(const pl_pool_shape *s, int in_pitch, const float *x,
                      const pl_epilogue *ep_in, float *y, int r0, int r1)
 {
@@ -1394,13 +1445,29 @@ void SUFFIX(pl_pool)(const pl_pool_shape *s, int in_pitch, const float *x,
     const pl_epilogue *ep = ep_in ? ep_in : &none;
     const int C = s->c;
     const size_t pitch = (size_t)in_pitch * C;
+    /* 2x2/2: the output columns whose windows lie inside the input run
+     * through pool2_span (PReLU, which needs per-channel slopes that
+     * act_vec gets NULL for here, excepted: the generic loop). */
+    const int pool2 = s->kh == 2 && s->kw == 2 && s->stride_h == 2 && s->stride_w == 2 &&
+                     ep->act != PL_ACT_PRELU;
+    int m2_lo = 0, m2_hi = 0;
+    if (pool2) {
+        m2_lo = (s->pad_left + 1) / 2;
+        m2_hi = (s->in_w - 2 + s->pad_left) / 2 + 1; /* 2*ox - pad + 2 <= in_w */
+        if (m2_hi > s->out_w) m2_hi = s->out_w;
+        if (m2_hi < m2_lo) m2_hi = m2_lo;
+    }
     for (int b = 0; b < s->n; b++) {
         const float *xb = x + (size_t)b * s->in_h * pitch;
         for (int oy = r0; oy < r1; oy++) {
             int ty = oy * s->stride_h - s->pad_top;
             int y0 = ty < 0 ? 0 : ty, y1 = ty + s->kh > s->in_h ? s->in_h : ty + s->kh;
             float *yrow = y + ((size_t)b * s->out_h + oy) * s->out_w * C;
-            if (s->is_max && C <= 4 * VL) {
+            /* A 2x2/2 row inside the input: pool2_span for its inside
+             * windows, the generic loop for its borders, below (the same
+             * maxima in the same order as max_pool_pixels). */
+            int row2 = pool2 && m2_hi > m2_lo && ty >= 0 && ty + 2 <= s->in_h;
+            if (s->is_max && C <= 4 * VL && !row2) {
                 switch ((C + VL - 1) / VL) {
                 case 1: max_pool_pixels(s, pitch, xb, ep, yrow, y0, y1, 1); break;
                 case 2: max_pool_pixels(s, pitch, xb, ep, yrow, y0, y1, 2); break;
@@ -1410,6 +1477,14 @@ void SUFFIX(pl_pool)(const pl_pool_shape *s, int in_pitch, const float *x,
                 continue;
             }
             for (int ox = 0; ox < s->out_w; ox++) {
+                if (row2 && ox == m2_lo) {
+                    int tx = ox * 2 - s->pad_left;
+                    SUFFIX(pool2_span_any)(xb + (size_t)ty * pitch + (size_t)tx * C,
+                                           xb + (size_t)(ty + 1) * pitch + (size_t)tx * C, C,
+                                           yrow + (size_t)ox * C, m2_hi - m2_lo, ep, s->is_max);
+                    ox = m2_hi - 1;
+                    continue;
+                }
                 int tx = ox * s->stride_w - s->pad_left;
                 int x0 = tx < 0 ? 0 : tx, x1 = tx + s->kw > s->in_w ? s->in_w : tx + s->kw;
                 int count = (y1 > y0 && x1 > x0) ? (y1 - y0) * (x1 - x0) : 0;
