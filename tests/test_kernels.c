@@ -597,6 +597,7 @@ static void conv_in_order(const pl_conv_shape *s, const float *x, const float *w
         for (int oy = 0; oy < s->out_h; oy++)
             for (int ox = 0; ox < s->out_w; ox++)
                 for (int oc = 0; oc < s->out_c; oc++) {
+                    int icg = s->in_c / s->groups, g = oc / (s->out_c / s->groups);
                     float acc = b[oc];
                     for (int ky = 0; ky < s->kh; ky++) {
                         int iy = oy * s->stride_h - s->pad_top + ky * s->dilation_h;
@@ -604,9 +605,9 @@ static void conv_in_order(const pl_conv_shape *s, const float *x, const float *w
                         for (int kx = 0; kx < s->kw; kx++) {
                             int ix = ox * s->stride_w - s->pad_left + kx * s->dilation_w;
                             if (ix < 0 || ix >= s->in_w) continue;
-                            const float *xp = x + (((size_t)n * s->in_h + iy) * s->in_w + ix) * s->in_c;
-                            const float *wp = w + (((size_t)oc * s->kh + ky) * s->kw + kx) * s->in_c;
-                            for (int ci = 0; ci < s->in_c; ci++) acc = fmaf(xp[ci], wp[ci], acc);
+                            const float *xp = x + (((size_t)n * s->in_h + iy) * s->in_w + ix) * s->in_c + g * icg;
+                            const float *wp = w + (((size_t)oc * s->kh + ky) * s->kw + kx) * icg;
+                            for (int ci = 0; ci < icg; ci++) acc = fmaf(xp[ci], wp[ci], acc);
                         }
                     }
                     if (act == PL_ACT_RELU) acc = acc > 0 ? acc : 0;
@@ -629,7 +630,7 @@ static void check_in_order(const conv_case *c, pl_act act, const char *level)
     pl_conv_shape s = make_shape(c);
     size_t nx = (size_t)s.n * s.in_h * s.in_w * s.in_c;
     size_t ny = (size_t)s.n * s.out_h * s.out_w * s.out_c;
-    float *x = rand_buf(nx), *w = rand_buf((size_t)s.out_c * s.kh * s.kw * s.in_c);
+    float *x = rand_buf(nx), *w = rand_buf((size_t)s.out_c * s.kh * s.kw * (s.in_c / s.groups));
     float *b = rand_buf(s.out_c), *slope = rand_buf(s.out_c);
     float *want = malloc(ny * sizeof *want), *y = malloc(ny * sizeof *y);
     conv_in_order(&s, x, w, b, act, slope, want);
@@ -728,6 +729,23 @@ static void check_all_in_order(const char *level)
     };
     for (size_t i = 0; i < sizeof stems / sizeof stems[0]; i++)
         check_in_order(&stems[i], PL_ACT_RELU, level);
+    /* 3x3 depthwise (dw3_tile: with stride 1 or 2 each input pixel loaded
+     * once per filter row for the pixels whose windows hold it): 1 and 2
+     * channel vectors and a tail, rows of every tile size, strides 1, 2,
+     * 3, and the padding's clipped rows and columns. */
+    static const conv_case dws[] = {
+        {1, 9, 29, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 16},
+        {1, 9, 30, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 16},
+        {2, 7, 26, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32},
+        {1, 11, 23, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 32},
+        {1, 6, 21, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 64},
+        {1, 8, 19, 48, 48, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 48},
+        {1, 7, 17, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40},
+        {1, 9, 31, 24, 24, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 24},
+        {1, 10, 13, 8, 8, 3, 3, 1, 2, 1, 1, 0, 1, 1, 1, 8},
+    };
+    for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++)
+        for (int a = 0; a < 3; a++) check_in_order(&dws[i], in_order_acts[a], level);
     unsetenv("PL_CPU");
     pl_cpu_reload();
 }

@@ -1156,10 +1156,17 @@ static void SUFFIX(dw_tile_1)(const pl_conv_plan *p, const float *xb, ptrdiff_t 
 #define DW3_V 1
 #endif
 
+/* S: the stride when it is 1 or 2, a constant: then each input pixel of
+ * a filter row is loaded once and used for the up to 3 output pixels
+ * whose windows hold it (input column c feeds pixel (c - kx) / S with
+ * weight kx), instead of once per tap: (P-1)*S + 3 loads a row instead of
+ * 3*P, the FMAs no longer waiting on one load each. Pixel i still gets
+ * its taps in the order kx = 0, 1, 2 (c ascending), the same FMAs: the
+ * same bits. S = 0: any stride, a load per FMA. */
 ALWAYS_INLINE void dw3_tile(const float *xr, ptrdiff_t xdy, ptrdiff_t xpix, ptrdiff_t C,
                             int ky0, int ky1, const vec wv[3][3][2], const vec *bias,
                             const pl_epilogue *ep, const float *slope, float *yp, const int V,
-                            const int P)
+                            const int P, const int S)
 {
     vec acc[DW3_P1][2];
 #pragma GCC unroll 8
@@ -1169,6 +1176,23 @@ ALWAYS_INLINE void dw3_tile(const float *xr, ptrdiff_t xdy, ptrdiff_t xpix, ptrd
 #pragma GCC unroll 3
     for (int ky = 0; ky < 3; ky++) {
         if (ky < ky0 || ky >= ky1) continue;
+        if (S) {
+            const float *xrow = xr + ky * xdy;
+#pragma GCC unroll 24
+            for (int c = 0; c < (P - 1) * S + 3; c++) {
+                vec xv[2];
+#pragma GCC unroll 2
+                for (int j = 0; j < V; j++) xv[j] = V_LOAD(xrow + c * C + j * VL);
+#pragma GCC unroll 3
+                for (int kx = 0; kx < 3; kx++) {
+                    int d = c - kx, i = d / S;
+                    if (d < 0 || d % S != 0 || i >= P) continue;
+#pragma GCC unroll 2
+                    for (int j = 0; j < V; j++) acc[i][j] = V_FMA(xv[j], wv[ky][kx][j], acc[i][j]);
+                }
+            }
+            continue;
+        }
 #pragma GCC unroll 3
         for (int kx = 0; kx < 3; kx++) {
             /* Pixel 3k+m at base[k] + m*xpix (see tile_tap_strided): a
@@ -1198,7 +1222,7 @@ ALWAYS_INLINE void dw3_tile(const float *xr, ptrdiff_t xdy, ptrdiff_t xpix, ptrd
 /* n interior pixels from window origin x0 (its offset in xb), output at
  * yp, channels [c, c + V*VL). */
 ALWAYS_INLINE void dw3_span(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0, int ky1,
-                            float *yp, int n, int c, const int V)
+                            float *yp, int n, int c, const int V, const int S)
 {
     const pl_conv_shape *s = &p->s;
     const ptrdiff_t C = s->in_c, xdy = (ptrdiff_t)s->in_w * C, xpix = (ptrdiff_t)s->stride_w * C;
@@ -1219,29 +1243,37 @@ ALWAYS_INLINE void dw3_span(const pl_conv_plan *p, const float *xb, ptrdiff_t x0
     const int PM = V == 1 ? DW3_P1 : 4;
     int i = 0;
     for (; i + PM <= n; i += PM)
-        dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, PM);
+        dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, PM, S);
     if (PM > 4 && i + 4 <= n) {
-        dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, 4);
+        dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, 4, S);
         i += 4;
     }
     if (i + 2 <= n) {
-        dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, 2);
+        dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, 2, S);
         i += 2;
     }
-    if (i < n) dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, 1);
+    if (i < n) dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, 1, S);
 }
 
 static void SUFFIX(dw3_span_1)(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0,
                                int ky1, float *yp, int n, int c)
 {
-    dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 1);
+    switch (p->s.stride_w) {
+    case 1: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 1, 1); break;
+    case 2: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 1, 2); break;
+    default: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 1, 0); break;
+    }
 }
 
 #if DW3_V == 2
 static void SUFFIX(dw3_span_2)(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0,
                                int ky1, float *yp, int n, int c)
 {
-    dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 2);
+    switch (p->s.stride_w) {
+    case 1: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 2, 1); break;
+    case 2: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 2, 2); break;
+    default: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 2, 0); break;
+    }
 }
 #endif
 
