@@ -147,6 +147,33 @@ ALWAYS_INLINE void tile_init(vec acc[PMAX][NVMAX], const tile_args *a, const int
         for (int j = 0; j < NV; j++) acc[p][j] = V_LOAD(a->bias + j * VL);
 }
 
+/* tile_tap_strided's channel loop: n channels from base[] / wc on, with
+ * (PF) or without prefetching the weights W_PREFETCH_AHEAD channels ahead. */
+ALWAYS_INLINE void tile_tap_loop(vec acc[PMAX][NVMAX], const float **base, ptrdiff_t xpix,
+                                 const float *wc, int n, const int P, const int NV, const int PF)
+{
+    const int NB = NV * VL;
+#pragma GCC unroll 2
+    for (int ci = 0; ci < n; ci++) {
+        vec wv[NVMAX];
+#pragma GCC unroll 3
+        for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wc + j * VL);
+        if (PF)
+#pragma GCC unroll 3
+            for (int j = 0; j < NV * VL * 4; j += 64)
+                __builtin_prefetch((const void *)((uintptr_t)wc + (uintptr_t)W_PREFETCH_AHEAD * NB * sizeof(float) + j));
+#pragma GCC unroll 24
+        for (int p = 0; p < P; p++) {
+            vec b = V_BCAST(base[p / 3] + (p % 3) * xpix);
+#pragma GCC unroll 3
+            for (int j = 0; j < NV; j++) acc[p][j] = V_FMA(b, wv[j], acc[p][j]);
+        }
+#pragma GCC unroll 8
+        for (int k = 0; k < (P + 2) / 3; k++) base[k]++;
+        wc += NB;
+    }
+}
+
 /* The same for evenly spaced pixels: pixel p's input is x0 + p*xpix.
  * Written with one base and loop-invariant offsets so the compiler keeps
  * the base, the offsets and all accumulators in registers. */
@@ -187,25 +214,15 @@ ALWAYS_INLINE void tile_tap_strided(vec acc[PMAX][NVMAX], const float *x0, ptrdi
 #pragma GCC unroll 8
     for (int k = 0; k < (P + 2) / 3; k++) base[k] = x0 + 3 * k * xpix + ci;
     const float *wc = wp + (size_t)ci * NB;
-    for (; ci < n; ci++) {
-        vec wv[NVMAX];
-#pragma GCC unroll 3
-        for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wc + j * VL);
-        /* (Not in the 1-2 pixel row tails: one prefetch per FMA there.) */
-        if (P >= 4)
-#pragma GCC unroll 3
-            for (int j = 0; j < NV * VL * 4; j += 64)
-                __builtin_prefetch((const void *)((uintptr_t)wc + (uintptr_t)W_PREFETCH_AHEAD * NB * sizeof(float) + j));
-#pragma GCC unroll 24
-        for (int p = 0; p < P; p++) {
-            vec b = V_BCAST(base[p / 3] + (p % 3) * xpix);
-#pragma GCC unroll 3
-            for (int j = 0; j < NV; j++) acc[p][j] = V_FMA(b, wv[j], acc[p][j]);
-        }
-#pragma GCC unroll 8
-        for (int k = 0; k < (P + 2) / 3; k++) base[k]++;
-        wc += NB;
-    }
+    /* The weights are prefetched ahead only for runs of many channels
+     * (deep layers streaming their weights from L2 or memory); a run of
+     * fewer reads a few KB that stay in L1, and the prefetches would only
+     * take load slots (fr_detect's 16- to 64-channel 1x1 layers). Not in
+     * the 1-2 pixel row tails either: one prefetch per FMA there. */
+    if (P >= 4 && n - ci >= 2 * W_PREFETCH_AHEAD)
+        tile_tap_loop(acc, base, xpix, wc, n - ci, P, NV, 1);
+    else
+        tile_tap_loop(acc, base, xpix, wc, n - ci, P, NV, 0);
 }
 
 /* One filter tap over all input channels: xs[p] points at pixel p's input
