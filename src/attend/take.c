@@ -1,8 +1,9 @@
 /* take.c — who is in these class photos?
  *
- * Per photo: decode, detect every face, embed them all in one batch, score
- * each face against each enrolled student, and assign faces to students
- * one-to-one (Hungarian), so nobody is counted twice in a photo and two
+ * Per photo: decode, detect every face, embed them (one batch split across
+ * the threads, or one face per run with a single thread), score each face
+ * against each enrolled student, and assign faces to students one-to-one
+ * (Hungarian), so nobody is counted twice in a photo and two
  * look-alikes cannot both take the same name. A student seen in any photo
  * is present; one only matched in the "needs review" band is left for a
  * person to decide.
