@@ -61,6 +61,28 @@ typedef struct tile_args {
     ptrdiff_t q;             /* split: the tile's first pixel              */
 } tile_args;
 
+/* A tile's fields that depend only on its channel block (group g, output
+ * channel block cb) of item b: input and output at the block's first
+ * channel of pixel 0, its packed weights (wblk floats a block), bias,
+ * slopes and epilogue, and how many of its lanes are real channels. The
+ * caller adds the geometry. */
+ALWAYS_INLINE tile_args block_tile_args(const pl_conv_plan *p, const float *x, float *y, int b, int g,
+                                        int cb, size_t wblk)
+{
+    const pl_conv_shape *s = &p->s;
+    size_t blk = (size_t)g * p->n_cb + cb, img_in = (size_t)s->in_h * s->in_w * s->in_c;
+    size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
+    int ch = cb * p->nb;
+    return (tile_args){.x = x + b * img_in + (size_t)g * p->icg,
+                       .icg = p->icg,
+                       .w = p->w + blk * wblk,
+                       .bias = p->bias + blk * p->nb,
+                       .slope = p->slope ? p->slope + blk * p->nb : NULL,
+                       .ep = &p->ep,
+                       .y = y + b * img_out + (size_t)g * p->ocg + ch,
+                       .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
+}
+
 /* e^x, relative error ~2e-7 (a few float roundings): x = n*ln2 + r with
  * |r| <= ln2/2, e^r by its Taylor series to r^7 (truncation < 6e-9), times
  * 2^n built in the exponent bits. x is clamped to [-87, 88] so 2^n stays a
@@ -605,8 +627,6 @@ void SUFFIX(pl_conv_1x1_split)(const pl_conv_plan *p, const float *x, const pl_s
 static void SUFFIX(dense_flat)(const pl_conv_plan *p, const float *x, float *y, int r0, int r1)
 {
     const pl_conv_shape *s = &p->s;
-    size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
-    size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
     int pix0 = r0 * s->out_w, pix1 = r1 * s->out_w;
     int chunk = FLAT_CHUNK_TILES * tile_pmax(p->nv);
     for (int b = 0; b < s->n; b++) {
@@ -614,20 +634,10 @@ static void SUFFIX(dense_flat)(const pl_conv_plan *p, const float *x, float *y, 
             int count = pix1 - c0 < chunk ? pix1 - c0 : chunk;
             for (int g = 0; g < s->groups; g++) {
                 for (int cb = 0; cb < p->n_cb; cb++) {
-                    size_t blk = (size_t)g * p->n_cb + cb;
-                    int ch = cb * p->nb;
-                    tile_args a = {
-                        .x = x + b * img_in + (size_t)g * p->icg,
-                        .x0 = (ptrdiff_t)c0 * s->in_c,
-                        .xpix = s->in_c, .xdy = 0, .xdx = 0,
-                        .ky0 = 0, .ky1 = 1, .kx0 = 0, .kx1 = 1, .kw = 1, .icg = p->icg,
-                        .w = p->w + blk * p->icg * p->nb,
-                        .bias = p->bias + blk * p->nb,
-                        .slope = p->slope ? p->slope + blk * p->nb : NULL,
-                        .ep = &p->ep,
-                        .y = y + b * img_out + (size_t)c0 * s->out_c + (size_t)g * p->ocg + ch,
-                        .ypix = s->out_c,
-                        .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
+                    tile_args a = block_tile_args(p, x, y, b, g, cb, (size_t)p->icg * p->nb);
+                    a.x0 = (ptrdiff_t)c0 * s->in_c, a.xpix = s->in_c;
+                    a.ky1 = 1, a.kx1 = 1, a.kw = 1;
+                    a.y += (size_t)c0 * s->out_c, a.ypix = s->out_c;
                     a.prefetch = cb == 0;
                     SUFFIX(tile_run)(&a, count, p->nv);
                 }
@@ -652,22 +662,12 @@ void SUFFIX(pl_conv_dense_wide)(const pl_conv_plan *p, const float *x, float *y,
         int count = q1 - c0 < chunk ? q1 - c0 : chunk;
         for (int g = 0; g < s->groups; g++) {
             for (int cb = 0; cb < p->n_cb; cb++) {
-                size_t blk = (size_t)g * p->n_cb + cb;
-                int ch = cb * p->nb;
-                tile_args a = {
-                    .x = x + (size_t)g * p->icg,
-                    .x0 = (ptrdiff_t)c0 * s->in_c,
-                    .xpix = s->in_c,
-                    .xdy = (ptrdiff_t)s->in_w * s->in_c, .xdx = s->in_c,
-                    .ky0 = 0, .ky1 = s->kh, .kx0 = 0, .kx1 = s->kw, .kw = s->kw, .icg = p->icg,
-                    .kx_merge = s->groups == 1 && s->kw > 1,
-                    .w = p->w + blk * s->kh * s->kw * p->icg * p->nb,
-                    .bias = p->bias + blk * p->nb,
-                    .slope = p->slope ? p->slope + blk * p->nb : NULL,
-                    .ep = &p->ep,
-                    .y = y + (size_t)c0 * s->out_c + (size_t)g * p->ocg + ch,
-                    .ypix = s->out_c,
-                    .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
+                tile_args a = block_tile_args(p, x, y, 0, g, cb, (size_t)s->kh * s->kw * p->icg * p->nb);
+                a.x0 = (ptrdiff_t)c0 * s->in_c, a.xpix = s->in_c;
+                a.xdy = (ptrdiff_t)s->in_w * s->in_c, a.xdx = s->in_c;
+                a.ky1 = s->kh, a.kx1 = s->kw, a.kw = s->kw;
+                a.kx_merge = s->groups == 1 && s->kw > 1;
+                a.y += (size_t)c0 * s->out_c, a.ypix = s->out_c;
                 SUFFIX(tile_run)(&a, count, p->nv);
             }
         }
@@ -685,8 +685,6 @@ static void SUFFIX(dense_border_columns)(const pl_conv_plan *p, const float *x, 
 {
     const pl_conv_shape *s = &p->s;
     const int nvi = p->nv - 1;
-    size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
-    size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
     size_t wblk = (size_t)s->kh * s->kw * p->icg * p->nb;
     for (int ox = 0; ox < s->out_w; ox++) {
         if (ox == p->ox_lo) ox = p->ox_hi;
@@ -695,20 +693,14 @@ static void SUFFIX(dense_border_columns)(const pl_conv_plan *p, const float *x, 
         tap_range(ix0, s->dilation_w, s->kw, s->in_w, &kx0, &kx1);
         for (int g = 0; g < s->groups; g++) {
             for (int cb = 0; cb < p->n_cb; cb++) {
-                size_t blk = (size_t)g * p->n_cb + cb;
-                int ch = cb * p->nb;
-                tile_args a = {
-                    .x = x + b * img_in + (size_t)g * p->icg,
-                    .xpix = (ptrdiff_t)s->stride_h * s->in_w * s->in_c,
-                    .xdy = (ptrdiff_t)s->dilation_h * s->in_w * s->in_c,
-                    .xdx = (ptrdiff_t)s->dilation_w * s->in_c,
-                    .kx0 = kx0, .kx1 = kx1, .kw = s->kw, .icg = p->icg,
-                    .kx_merge = s->groups == 1 && s->dilation_w == 1 && s->kw > 1,
-                    .w = p->w + blk * wblk,
-                    .bias = p->bias + blk * p->nb,
-                    .slope = p->slope ? p->slope + blk * p->nb : NULL,
-                    .ep = &p->ep, .ypix = (ptrdiff_t)s->out_w * s->out_c,
-                    .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
+                tile_args a = block_tile_args(p, x, y, b, g, cb, wblk);
+                float *ybase = a.y;
+                a.xpix = (ptrdiff_t)s->stride_h * s->in_w * s->in_c;
+                a.xdy = (ptrdiff_t)s->dilation_h * s->in_w * s->in_c;
+                a.xdx = (ptrdiff_t)s->dilation_w * s->in_c;
+                a.kx0 = kx0, a.kx1 = kx1, a.kw = s->kw;
+                a.kx_merge = s->groups == 1 && s->dilation_w == 1 && s->kw > 1;
+                a.ypix = (ptrdiff_t)s->out_w * s->out_c;
                 for (int oy = r0; oy < r1;) {
                     int iy0 = oy * s->stride_h - s->pad_top, ky0, ky1, m = 1, lo, hi;
                     tap_range(iy0, s->dilation_h, s->kh, s->in_h, &ky0, &ky1);
@@ -719,7 +711,7 @@ static void SUFFIX(dense_border_columns)(const pl_conv_plan *p, const float *x, 
                     int n = tile_width(m, p->nv);
                     a.ky0 = ky0, a.ky1 = ky1;
                     a.x0 = ((ptrdiff_t)iy0 * s->in_w + ix0) * s->in_c;
-                    a.y = y + b * img_out + ((size_t)oy * s->out_w + ox) * s->out_c + (size_t)g * p->ocg + ch;
+                    a.y = ybase + ((size_t)oy * s->out_w + ox) * s->out_c;
                     SUFFIX(tile_of)[nvi][n](&a);
                     oy += n;
                 }
@@ -749,8 +741,6 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
     const int (*sizes)[5] = tile_sizes;
     const pl_conv_shape *s = &p->s;
     const int nvi = p->nv - 1;
-    size_t img_in = (size_t)s->in_h * s->in_w * s->in_c;
-    size_t img_out = (size_t)s->out_h * s->out_w * s->out_c;
     size_t wblk = (size_t)s->kh * s->kw * p->icg * p->nb;
     int q_begin = r0 * s->out_w, q_end = r1 * s->out_w;
     int chunk = FLAT_CHUNK_TILES * sizes[nvi][0];
@@ -772,21 +762,14 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
             if (rowwise && c1 > (c0 / s->out_w + 1) * s->out_w) c1 = (c0 / s->out_w + 1) * s->out_w;
             for (int g = 0; g < s->groups; g++) {
                 for (int cb = 0; cb < p->n_cb; cb++) {
-                    size_t blk = (size_t)g * p->n_cb + cb;
-                    int ch = cb * p->nb;
-                    float *ybase = y + b * img_out + (size_t)g * p->ocg + ch;
-                    tile_args a = {
-                        .x = x + b * img_in + (size_t)g * p->icg,
-                        .xpix = (ptrdiff_t)s->stride_w * s->in_c,
-                        .xdy = (ptrdiff_t)s->dilation_h * s->in_w * s->in_c,
-                        .xdx = (ptrdiff_t)s->dilation_w * s->in_c,
-                        .kx0 = 0, .kx1 = s->kw, .kw = s->kw, .icg = p->icg,
-                        .kx_merge = s->groups == 1 && s->dilation_w == 1 && s->kw > 1,
-                        .w = p->w + blk * wblk,
-                        .bias = p->bias + blk * p->nb,
-                        .slope = p->slope ? p->slope + blk * p->nb : NULL,
-                        .ep = &p->ep, .ypix = s->out_c,
-                        .nvalid = p->ocg - ch < p->nb ? p->ocg - ch : p->nb};
+                    tile_args a = block_tile_args(p, x, y, b, g, cb, wblk);
+                    float *ybase = a.y;
+                    a.xpix = (ptrdiff_t)s->stride_w * s->in_c;
+                    a.xdy = (ptrdiff_t)s->dilation_h * s->in_w * s->in_c;
+                    a.xdx = (ptrdiff_t)s->dilation_w * s->in_c;
+                    a.kx1 = s->kw, a.kw = s->kw;
+                    a.kx_merge = s->groups == 1 && s->dilation_w == 1 && s->kw > 1;
+                    a.ypix = s->out_c;
                     for (int q = c0; q < c1;) {
                         int oy = q / s->out_w, ox = q - oy * s->out_w, left = c1 - q;
                         /* Border columns: done above, down the rows. */
