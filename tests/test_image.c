@@ -849,6 +849,18 @@ TEST(crop_pad_paste)
     CHECK(px_at(&sheet, 19, 25)[0] == 0);
     CHECK(pl_image_paste(&sheet, &a, 0, 0, 10, 5, &e) == PL_OK);
     CHECK(px_at(&sheet, 9, 4)[1] > 0);
+    /* clipped on the left and top, unscaled: sheet (0, 0) is a (5, 3) */
+    CHECK(pl_image_paste(&sheet, &a, -5, -3, 0, 0, &e) == PL_OK);
+    CHECK(memcmp(px_at(&sheet, 0, 0), px_at(&a, 5, 3), 3) == 0);
+    CHECK(memcmp(px_at(&sheet, 14, 6), px_at(&a, 19, 9), 3) == 0);
+    CHECK(px_at(&sheet, 15, 6)[0] == 0); /* right of the pasted columns: untouched */
+    /* grey into RGB: each channel takes the grey value */
+    pl_image g;
+    CHECK(pl_image_new(4, 2, 1, &g, &e) == PL_OK);
+    memset(g.px, 77, 8);
+    CHECK(pl_image_paste(&sheet, &g, 28, 28, 0, 0, &e) == PL_OK);
+    CHECK(px_at(&sheet, 29, 29)[0] == 77 && px_at(&sheet, 29, 29)[1] == 77 && px_at(&sheet, 29, 29)[2] == 77);
+    pl_image_free(&g);
     pl_image_free(&sheet);
     pl_image_free(&a);
 }

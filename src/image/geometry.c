@@ -673,15 +673,18 @@ pl_status pl_image_paste(pl_image *dst, const pl_image *src, int x, int y, int w
         if (st) return st;
         s = &scaled;
     }
-    for (int r = 0; r < h; r++) {
+    /* The columns [q0, q1) of the pasted image that land inside dst. */
+    long long q0 = x < 0 ? -(long long)x : 0, q1 = (long long)dst->w - x < w ? (long long)dst->w - x : w;
+    for (int r = 0; r < h && q0 < q1; r++) {
         long long dy = (long long)y + r;
         if (dy < 0 || dy >= dst->h) continue;
-        for (int q = 0; q < w; q++) {
-            long long dx = (long long)x + q;
-            if (dx < 0 || dx >= dst->w) continue;
-            convert_px(s->px + ((size_t)r * w + q) * s->c, s->c,
-                       dst->px + ((size_t)dy * dst->w + (size_t)dx) * dst->c, dst->c);
+        const uint8_t *sp = s->px + ((size_t)r * w + (size_t)q0) * s->c;
+        uint8_t *dp = dst->px + ((size_t)dy * dst->w + (size_t)(x + q0)) * dst->c;
+        if (s->c == dst->c) { /* one copy per row, not a call per pixel */
+            memcpy(dp, sp, (size_t)(q1 - q0) * s->c);
+            continue;
         }
+        for (long long q = q0; q < q1; q++, sp += s->c, dp += dst->c) convert_px(sp, s->c, dp, dst->c);
     }
     pl_image_free(&scaled);
     return PL_OK;
