@@ -127,20 +127,45 @@ TEST(session_reshapes_between_runs)
     pl_graph_free(g);
 }
 
-TEST(reshape_is_a_view_and_batch_runs)
+/* x [2,2,2,3] -> RESHAPE to [2,12] (a view of x) -> FULLY_CONNECTED to 4
+ * outputs, the graph's output 0. *w: the weights (the graph owns them);
+ * *x_id, *r_id: the input and the reshape's tensors. */
+static pl_graph *reshape_fc(const float **w, int *x_id, int *r_id)
 {
     pl_graph *g = pl_graph_new("t");
     int64_t xd[4] = {2, 2, 2, 3}, wd[2] = {4, 12};
-    int x = h_input(g, "x", 4, xd), r, f;
-    float *w = malloc(sizeof(float) * 48);
-    h_fill(w, 48, 5);
-    int wt = pl_graph_add_const(g, "w", 2, wd, w);
-    pl_node *n = h_node(g, PL_OP_RESHAPE, 1, x, 0, 0, 0, &r);
+    int f;
+    *x_id = h_input(g, "x", 4, xd);
+    float *wv = malloc(sizeof(float) * 48);
+    h_fill(wv, 48, 5);
+    *w = wv;
+    int wt = pl_graph_add_const(g, "w", 2, wd, wv);
+    pl_node *n = h_node(g, PL_OP_RESHAPE, 1, *x_id, 0, 0, 0, r_id);
     n->params.reshape.rank = 2;
     n->params.reshape.dims[0] = 2;
     n->params.reshape.dims[1] = 12;
-    h_node(g, PL_OP_FULLY_CONNECTED, 2, r, wt, -1, 0, &f);
+    h_node(g, PL_OP_FULLY_CONNECTED, 2, *r_id, wt, -1, 0, &f);
     pl_graph_add_output(g, f);
+    return g;
+}
+
+/* reshape_fc's output y for input in, against the plain sums. */
+static void check_reshape_fc(const float *y, const float *in, const float *w)
+{
+    for (int b = 0; b < 2; b++)
+        for (int o = 0; o < 4; o++) {
+            float acc = 0;
+            for (int k = 0; k < 12; k++) acc += in[b * 12 + k] * w[o * 12 + k];
+            CHECK_NEAR(y[b * 4 + o], acc, 1e-5);
+        }
+}
+
+TEST(reshape_is_a_view_and_batch_runs)
+{
+    const float *w;
+    int x, r;
+    pl_graph *g = reshape_fc(&w, &x, &r);
+    int64_t xd[4] = {2, 2, 2, 3};
     pl_error err = {0};
     pl_session *s = pl_session_new(g, 2, &err);
     CHECK(pl_session_set_input_shape(s, 0, 4, xd, &err) == PL_OK);
@@ -148,13 +173,7 @@ TEST(reshape_is_a_view_and_batch_runs)
     h_fill(in, 24, 9);
     CHECK(pl_session_tensor(s, r) == in); /* the reshape shares the input's bytes */
     CHECK(pl_session_run(s, &err) == PL_OK);
-    const float *y = pl_session_output(s, 0, NULL, NULL);
-    for (int b = 0; b < 2; b++)
-        for (int o = 0; o < 4; o++) {
-            float acc = 0;
-            for (int k = 0; k < 12; k++) acc += in[b * 12 + k] * w[o * 12 + k];
-            CHECK_NEAR(y[b * 4 + o], acc, 1e-5);
-        }
+    check_reshape_fc(pl_session_output(s, 0, NULL, NULL), in, w);
     pl_session_free(s);
     pl_graph_free(g);
 }
@@ -196,29 +215,15 @@ TEST(run_from_reads_the_callers_tensor)
         pl_graph_free(g);
     }
     /* A view of the input feeding a layer, and the input as an output. */
-    pl_graph *g = pl_graph_new("t");
-    int64_t vd[4] = {2, 2, 2, 3}, wd[2] = {4, 12};
-    int in = h_input(g, "x", 4, vd), r, f;
-    float *w = malloc(sizeof(float) * 48);
-    h_fill(w, 48, 5);
-    int wt = pl_graph_add_const(g, "w", 2, wd, w);
-    pl_node *n = h_node(g, PL_OP_RESHAPE, 1, in, 0, 0, 0, &r);
-    n->params.reshape.rank = 2;
-    n->params.reshape.dims[0] = 2;
-    n->params.reshape.dims[1] = 12;
-    h_node(g, PL_OP_FULLY_CONNECTED, 2, r, wt, -1, 0, &f);
-    pl_graph_add_output(g, f);
+    const float *w;
+    int in, r;
+    pl_graph *g = reshape_fc(&w, &in, &r);
+    int64_t vd[4] = {2, 2, 2, 3};
     pl_graph_add_output(g, in);
     pl_session *s = pl_session_new(g, 1, &err);
     CHECK(pl_session_set_input_shape(s, 0, 4, vd, &err) == PL_OK);
     CHECK(pl_session_run_from(s, 0, x, &err) == PL_OK);
-    const float *y = pl_session_output(s, 0, NULL, NULL);
-    for (int b = 0; b < 2; b++)
-        for (int o = 0; o < 4; o++) {
-            float acc = 0;
-            for (int k = 0; k < 12; k++) acc += x[b * 12 + k] * w[o * 12 + k];
-            CHECK_NEAR(y[b * 4 + o], acc, 1e-5);
-        }
+    check_reshape_fc(pl_session_output(s, 0, NULL, NULL), x, w);
     CHECK(memcmp(pl_session_output(s, 1, NULL, NULL), x, sizeof(float) * 24) == 0);
     pl_session_free(s);
     pl_graph_free(g);
