@@ -1255,27 +1255,23 @@ ALWAYS_INLINE void dw3_span(const pl_conv_plan *p, const float *xb, ptrdiff_t x0
     if (i < n) dw3_tile(xr + i * xpix, xdy, xpix, C, ky0, ky1, wv, bias, &p->ep, slope, yc + i * C, V, 1, S);
 }
 
-static void SUFFIX(dw3_span_1)(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0,
-                               int ky1, float *yp, int n, int c)
-{
-    switch (p->s.stride_w) {
-    case 1: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 1, 1); break;
-    case 2: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 1, 2); break;
-    default: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 1, 0); break;
+/* dw3_span_V: dw3_span for V channel vectors, its stride made a constant
+ * (1, 2, or 0 for any other). */
+#define DW3_SPAN_V(V)                                                                              \
+    static void SUFFIX(dw3_span_##V)(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0, \
+                                     int ky1, float *yp, int n, int c)                            \
+    {                                                                                              \
+        switch (p->s.stride_w) {                                                                   \
+        case 1: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, V, 1); break;                              \
+        case 2: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, V, 2); break;                              \
+        default: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, V, 0); break;                             \
+        }                                                                                          \
     }
-}
-
+DW3_SPAN_V(1)
 #if DW3_V == 2
-static void SUFFIX(dw3_span_2)(const pl_conv_plan *p, const float *xb, ptrdiff_t x0, int ky0,
-                               int ky1, float *yp, int n, int c)
-{
-    switch (p->s.stride_w) {
-    case 1: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 2, 1); break;
-    case 2: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 2, 2); break;
-    default: dw3_span(p, xb, x0, ky0, ky1, yp, n, c, 2, 0); break;
-    }
-}
+DW3_SPAN_V(2)
 #endif
+#undef DW3_SPAN_V
 
 /* One output row of a 3x3 depthwise layer (dilation 1) through dw3_span:
  * the border pixels (taps in the padding) one at a time by dw_pixel. */
@@ -1522,7 +1518,7 @@ void SUFFIX(pl_pool)(const pl_pool_shape *s, int in_pitch, const float *x,
                 int count = (y1 > y0 && x1 > x0) ? (y1 - y0) * (x1 - x0) : 0;
                 if (s->count_include_pad) count = s->kh * s->kw;
                 vec scale = V_SET1(count > 0 ? 1.0f / (float)count : 0.0f);
-                float *yp = y + (((size_t)b * s->out_h + oy) * s->out_w + ox) * C;
+                float *yp = yrow + (size_t)ox * C;
                 for (int c = 0; c < C; c += VL) {
                     int n = C - c < VL ? C - c : VL;
                     vec acc = s->is_max ? V_SET1(-INFINITY) : V_ZERO();
