@@ -249,6 +249,10 @@ static pl_status resize_area(const pl_image *src, int w, int h, pl_image *out, p
 
 /* ---- several area reductions in one pass ----------------------------------- */
 
+/* One source row reduced horizontally for a level (area_row_rgbx_body). */
+typedef void (*area_row_fn)(const float *row, int ow, const span *sx, int nmax, const float *wpad,
+                            float *h);
+
 /* One level of pl_image_shrink_many: the weights of resize_area and two
  * accumulator rows, because a source row on the boundary between two
  * output rows contributes to both. */
@@ -258,6 +262,7 @@ typedef struct shrink_level {
     float *wx, *wy;    /* wx only until wpad is made                    */
     int nmax;          /* widest horizontal span: taps per output pixel */
     float *wpad;       /* wx as w rows of nmax, zero-padded             */
+    area_row_fn area_row; /* area_row_rgbx_sse or _avx2                 */
     float *hs;         /* the current source row, reduced horizontally */
     float *acc[2];     /* output rows y and y + 1                       */
     int y;             /* the next output row to finish                 */
@@ -334,16 +339,13 @@ __attribute__((target("avx2"))) static void area_row_rgbx_avx2(const float *row,
 }
 #endif
 
-static void area_row_rgbx(const float *row, int ow, const span *sx, int nmax, const float *wpad,
-                          float *h)
+/* The variant this CPU runs (chosen once per level, not per row). */
+static area_row_fn area_row_rgbx_for_cpu(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (pl_cpu_features()->avx2_fma) {
-        area_row_rgbx_avx2(row, ow, sx, nmax, wpad, h);
-        return;
-    }
+    if (pl_cpu_features()->avx2_fma) return area_row_rgbx_avx2;
 #endif
-    area_row_rgbx_sse(row, ow, sx, nmax, wpad, h);
+    return area_row_rgbx_sse;
 }
 
 /* acc += wj * hs, element by element (the same multiply then add with or
@@ -416,7 +418,7 @@ static int shrink_level_init(shrink_level *l, const pl_image *src, int w, int h,
     size_t n = (size_t)w * 3;
     l->sx = malloc(sizeof *l->sx * w);
     l->sy = malloc(sizeof *l->sy * h);
-    l->hs = malloc(sizeof(float) * (n + 1)); /* + 1: area_row_rgbx's 4-float stores */
+    l->hs = malloc(sizeof(float) * (n + 1)); /* + 1: area_row_rgbx_body's 4-float stores */
     l->acc[0] = calloc(n, sizeof(float));
     l->acc[1] = calloc(n, sizeof(float));
     if (!(l->sx && l->sy && l->hs && l->acc[0] && l->acc[1] &&
@@ -433,6 +435,7 @@ static int shrink_level_init(shrink_level *l, const pl_image *src, int w, int h,
     }
     free(l->wx); /* wpad has them all */
     l->wx = NULL;
+    l->area_row = area_row_rgbx_for_cpu();
     return 1;
 }
 
@@ -447,7 +450,7 @@ static void shrink_level_add_row(shrink_level *l, const float *rgbx, int r)
     for (int k = 0; k < 2 && l->y + k < l->h; k++) {
         const span *sp = &l->sy[l->y + k];
         if (r < sp->first || r >= sp->first + sp->n) continue;
-        if (!reduced) area_row_rgbx(rgbx, l->w, l->sx, l->nmax, l->wpad, l->hs);
+        if (!reduced) l->area_row(rgbx, l->w, l->sx, l->nmax, l->wpad, l->hs);
         reduced = 1;
         size_t at = l->wy_at + (k ? (size_t)l->sy[l->y].n : 0);
         float wj = l->wy[at + (size_t)(r - sp->first)];
@@ -472,7 +475,7 @@ pl_status pl_image_shrink_many(const pl_image *src, int n, const int *w, const i
     shrink_level *lv = calloc((size_t)n + 1, sizeof *lv);
     float *rgbx = NULL;
     /* A span may read up to src->w zero-weight pixels past the row's end
-     * (area_row_rgbx): room for them, zero, so every product is +0. */
+     * (area_row_rgbx_body): room for them, zero, so every product is +0. */
     size_t rgbx_floats = 4 * (2 * (size_t)src->w + 1);
     if (!lv || posix_memalign((void **)&rgbx, 16, sizeof(float) * rgbx_floats) != 0) {
         free(lv);
