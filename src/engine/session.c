@@ -287,12 +287,14 @@ static int is_row_local_1x1(const pl_graph *g, const pl_node *n, int t)
     return 1;
 }
 
+static int is_pool_op(pl_op op) { return op == PL_OP_MAX_POOL || op == PL_OP_AVG_POOL; }
+
 /* A layer a band chain can run: a convolution of t (its other inputs
  * constant) or a windowed pooling of t (fast pools have no PReLU). */
 static int is_band_layer(const pl_graph *g, const pl_node *n, int t)
 {
     if (n->inputs[0] != t) return 0;
-    if (n->op == PL_OP_MAX_POOL || n->op == PL_OP_AVG_POOL)
+    if (is_pool_op(n->op))
         return !n->params.pool.global && n->params.act != PL_ACT_PRELU;
     if (n->op != PL_OP_CONV2D) return 0;
     for (int k = 1; k < n->n_inputs; k++)
@@ -300,8 +302,6 @@ static int is_band_layer(const pl_graph *g, const pl_node *n, int t)
             return 0;
     return 1;
 }
-
-static int is_pool_op(pl_op op) { return op == PL_OP_MAX_POOL || op == PL_OP_AVG_POOL; }
 
 /* The nodes right after node i that may run in its band chain (0: none).
  * Each link keeps a map out of memory: the map must feed the next node
@@ -381,7 +381,7 @@ static void prepare_fast(pl_session *s, const pl_node *n, node_state *ns)
     } else if (n->op == PL_OP_FULLY_CONNECTED) {
         const pl_tensor *w = &s->g->tensors[n->inputs[1]];
         ns->fc_plan = pl_fc_plan_new((int)w->dims[0], (int)w->dims[1], ns->in[1], bias, &ep);
-    } else if ((n->op == PL_OP_MAX_POOL || n->op == PL_OP_AVG_POOL) && n->params.act != PL_ACT_PRELU) {
+    } else if (is_pool_op(n->op) && n->params.act != PL_ACT_PRELU) {
         const pl_tensor *x = &s->g->tensors[n->inputs[0]], *y = &s->g->tensors[n->outputs[0]];
         const pl_pool_params *p = &n->params.pool;
         pl_pool_shape *ps = &ns->pool;
