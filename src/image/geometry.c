@@ -249,9 +249,9 @@ static pl_status resize_area(const pl_image *src, int w, int h, pl_image *out, p
 
 /* ---- several area reductions in one pass ----------------------------------- */
 
-/* One source row reduced horizontally for a level (area_row_rgbx_body). */
-typedef void (*area_row_fn)(const float *row, int ow, const span *sx, int nmax, const float *wpad,
-                            float *h);
+/* Two source rows reduced horizontally for a level (area_rows_rgbx_body). */
+typedef void (*area_rows_fn)(const float *row_a, const float *row_b, int ow, const span *sx, int nmax,
+                             const float *wpad, float *ha, float *hb);
 
 /* One level of pl_image_shrink_many: the weights of resize_area and two
  * accumulator rows, because a source row on the boundary between two
@@ -262,38 +262,48 @@ typedef struct shrink_level {
     float *wx, *wy;    /* wx only until wpad is made                    */
     int nmax;          /* widest horizontal span: taps per output pixel */
     float *wpad;       /* wx as w rows of nmax, zero-padded             */
-    area_row_fn area_row; /* area_row_rgbx_sse or _avx2                 */
-    float *hs;         /* the current source row, reduced horizontally */
+    area_rows_fn area_rows; /* area_rows_rgbx_sse or _avx2              */
+    float *hs[2];      /* two source rows, reduced horizontally         */
     float *acc[2];     /* output rows y and y + 1                       */
     int y;             /* the next output row to finish                 */
     size_t wy_at;      /* where row y's weights start in wy             */
     pl_image *out;
 } shrink_level;
 
-/* area_row on a row already converted to floats, four per pixel (RGB and a
- * zero): per lane the same multiply then add, in the same order, on the
- * same values, so the same bits as area_row on the bytes. Every output
- * pixel takes the level's widest span, nmax taps, the extra ones with
- * weight zero: they add +0 to a sum that is never -0, so the bits do not
- * change, and the loop has no ragged ends to mispredict. Four output
- * pixels at a time: their sums are independent, so the adds overlap
- * instead of each waiting for the previous one. The row must hold nmax
- * readable pixels past its end (rgbx's zero padding). */
-static inline __attribute__((always_inline)) void area_row_rgbx_body(const float *row, int ow,
-                                                                      const span *sx, int nmax,
-                                                                      const float *wpad, float *h)
+/* area_row on two rows already converted to floats, four per pixel (RGB
+ * and a zero): per lane the same multiply then add, in the same order, on
+ * the same values, so the same bits as area_row on the bytes. Every
+ * output pixel takes the level's widest span, nmax taps, the extra ones
+ * with weight zero: they add +0 to a sum that is never -0, so the bits do
+ * not change, and the loop has no ragged ends to mispredict. Four output
+ * pixels of both rows at a time: eight independent sums, enough to hide
+ * an add's latency (four were not), sharing each weight's broadcast and
+ * each pixel's offset (eight pixels of one row ran out of registers for
+ * their pointers). The rows must hold nmax readable pixels past their end
+ * (rgbx's zero padding); row_b may be row_a when there is only one row. */
+static inline __attribute__((always_inline)) void area_rows_rgbx_body(const float *row_a,
+                                                                       const float *row_b, int ow,
+                                                                       const span *sx, int nmax,
+                                                                       const float *wpad, float *ha,
+                                                                       float *hb)
 {
     int x = 0;
 #ifdef __SSE2__
-/* One tap of pixel i: acc_i += w_i[j] * p_i[j] (written out, so the four
- * sums stay in registers). */
-#define TAP(i, j) a##i = _mm_add_ps(a##i, _mm_mul_ps(_mm_set1_ps(w##i[j]), _mm_load_ps(p##i + 4 * (j))))
+/* One tap of pixel i in both rows: a_i += w_i[j] * pa_i[j], b_i likewise
+ * (written out, so the eight sums stay in registers). */
+#define TAP(i, j)                                                                 \
+    do {                                                                          \
+        __m128 wt = _mm_set1_ps(w##i[j]);                                         \
+        a##i = _mm_add_ps(a##i, _mm_mul_ps(wt, _mm_load_ps(p##i + 4 * (j))));     \
+        b##i = _mm_add_ps(b##i, _mm_mul_ps(wt, _mm_load_ps(p##i + d + 4 * (j)))); \
+    } while (0)
+    ptrdiff_t d = row_b - row_a;
     for (; x + 4 <= ow; x += 4) {
         const span *s = sx + x;
-        const float *p0 = row + (size_t)s[0].first * 4, *p1 = row + (size_t)s[1].first * 4;
-        const float *p2 = row + (size_t)s[2].first * 4, *p3 = row + (size_t)s[3].first * 4;
+        const float *p0 = row_a + (size_t)s[0].first * 4, *p1 = row_a + (size_t)s[1].first * 4;
+        const float *p2 = row_a + (size_t)s[2].first * 4, *p3 = row_a + (size_t)s[3].first * 4;
         const float *w0 = wpad + (size_t)x * nmax, *w1 = w0 + nmax, *w2 = w1 + nmax, *w3 = w2 + nmax;
-        __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (int j = 0; j < nmax; j++) {
             TAP(0, j);
             TAP(1, j);
@@ -302,50 +312,59 @@ static inline __attribute__((always_inline)) void area_row_rgbx_body(const float
         }
         /* Four floats each: lane 3 lands on the next pixel's first value,
          * stored after it (h has one float to spare for the last). */
-        _mm_storeu_ps(h + (size_t)x * 3, a0);
-        _mm_storeu_ps(h + (size_t)x * 3 + 3, a1);
-        _mm_storeu_ps(h + (size_t)x * 3 + 6, a2);
-        _mm_storeu_ps(h + (size_t)x * 3 + 9, a3);
+        _mm_storeu_ps(ha + (size_t)x * 3, a0);
+        _mm_storeu_ps(ha + (size_t)x * 3 + 3, a1);
+        _mm_storeu_ps(ha + (size_t)x * 3 + 6, a2);
+        _mm_storeu_ps(ha + (size_t)x * 3 + 9, a3);
+        _mm_storeu_ps(hb + (size_t)x * 3, b0);
+        _mm_storeu_ps(hb + (size_t)x * 3 + 3, b1);
+        _mm_storeu_ps(hb + (size_t)x * 3 + 6, b2);
+        _mm_storeu_ps(hb + (size_t)x * 3 + 9, b3);
     }
 #undef TAP
 #endif
     for (; x < ow; x++) {
-        const float *p = row + (size_t)sx[x].first * 4, *w = wpad + (size_t)x * nmax;
-        float r = 0, g = 0, b = 0;
-        for (int j = 0; j < nmax; j++, p += 4) {
-            r += w[j] * p[0];
-            g += w[j] * p[1];
-            b += w[j] * p[2];
+        const float *w = wpad + (size_t)x * nmax;
+        for (int k = 0; k < 2; k++) {
+            const float *p = (k ? row_b : row_a) + (size_t)sx[x].first * 4;
+            float *h = k ? hb : ha;
+            float r = 0, g = 0, b = 0;
+            for (int j = 0; j < nmax; j++, p += 4) {
+                r += w[j] * p[0];
+                g += w[j] * p[1];
+                b += w[j] * p[2];
+            }
+            h[x * 3] = r;
+            h[x * 3 + 1] = g;
+            h[x * 3 + 2] = b;
         }
-        h[x * 3] = r;
-        h[x * 3 + 1] = g;
-        h[x * 3 + 2] = b;
     }
 }
 
-static void area_row_rgbx_sse(const float *row, int ow, const span *sx, int nmax, const float *wpad,
-                              float *h)
+static void area_rows_rgbx_sse(const float *row_a, const float *row_b, int ow, const span *sx, int nmax,
+                               const float *wpad, float *ha, float *hb)
 {
-    area_row_rgbx_body(row, ow, sx, nmax, wpad, h);
+    area_rows_rgbx_body(row_a, row_b, ow, sx, nmax, wpad, ha, hb);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* The same code with VEX encoding: a weight's broadcast becomes one load
  * instead of a load and a shuffle, the loop's busiest instruction. */
-__attribute__((target("avx2"))) static void area_row_rgbx_avx2(const float *row, int ow, const span *sx,
-                                                                int nmax, const float *wpad, float *h)
+__attribute__((target("avx2"))) static void area_rows_rgbx_avx2(const float *row_a, const float *row_b,
+                                                                 int ow, const span *sx, int nmax,
+                                                                 const float *wpad, float *ha, float *hb)
 {
-    area_row_rgbx_body(row, ow, sx, nmax, wpad, h);
+    area_rows_rgbx_body(row_a, row_b, ow, sx, nmax, wpad, ha, hb);
 }
 #endif
 
 /* The variant this CPU runs (chosen once per level, not per row). */
-static area_row_fn area_row_rgbx_for_cpu(void)
+static area_rows_fn area_rows_rgbx_for_cpu(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (pl_cpu_features()->avx2_fma) return area_row_rgbx_avx2;
+    if (pl_cpu_features()->avx2_fma) return area_rows_rgbx_avx2;
 #endif
-    return area_row_rgbx_sse;
+    return area_rows_rgbx_sse;
 }
 
 /* acc += wj * hs, element by element (the same multiply then add with or
@@ -404,7 +423,8 @@ static void shrink_level_free(shrink_level *l)
     free(l->wx);
     free(l->wpad);
     free(l->wy);
-    free(l->hs);
+    free(l->hs[0]);
+    free(l->hs[1]);
     free(l->acc[0]);
     free(l->acc[1]);
 }
@@ -418,10 +438,11 @@ static int shrink_level_init(shrink_level *l, const pl_image *src, int w, int h,
     size_t n = (size_t)w * 3;
     l->sx = malloc(sizeof *l->sx * w);
     l->sy = malloc(sizeof *l->sy * h);
-    l->hs = malloc(sizeof(float) * (n + 1)); /* + 1: area_row_rgbx_body's 4-float stores */
+    l->hs[0] = malloc(sizeof(float) * (n + 1)); /* + 1: area_rows_rgbx_body's 4-float stores */
+    l->hs[1] = malloc(sizeof(float) * (n + 1));
     l->acc[0] = calloc(n, sizeof(float));
     l->acc[1] = calloc(n, sizeof(float));
-    if (!(l->sx && l->sy && l->hs && l->acc[0] && l->acc[1] &&
+    if (!(l->sx && l->sy && l->hs[0] && l->hs[1] && l->acc[0] && l->acc[1] &&
           area_weights(src->w, w, l->sx, &l->wx) && area_weights(src->h, h, l->sy, &l->wy)))
         return 0;
     for (int x = 0; x < w; x++)
@@ -435,26 +456,24 @@ static int shrink_level_init(shrink_level *l, const pl_image *src, int w, int h,
     }
     free(l->wx); /* wpad has them all */
     l->wx = NULL;
-    l->area_row = area_row_rgbx_for_cpu();
+    l->area_rows = area_rows_rgbx_for_cpu();
     return 1;
 }
 
-/* Source row r, converted, into every output row of the level it covers
- * (the spans of a shrink overlap by at most one row, so at most two). Each
- * output row sums its source rows in increasing order starting from zero,
- * as resize_area does; it is finished after its last one. */
-static void shrink_level_add_row(shrink_level *l, const float *rgbx, int r)
+/* Source row r, reduced horizontally (hs), into every output row of the
+ * level it covers (the spans of a shrink overlap by at most one row, so at
+ * most two). Each output row sums its source rows in increasing order
+ * starting from zero, as resize_area does; it is finished after its last
+ * one. */
+static void shrink_level_add_row(shrink_level *l, const float *hs, int r)
 {
-    int reduced = 0;
     size_t n = (size_t)l->w * 3;
     for (int k = 0; k < 2 && l->y + k < l->h; k++) {
         const span *sp = &l->sy[l->y + k];
         if (r < sp->first || r >= sp->first + sp->n) continue;
-        if (!reduced) l->area_row(rgbx, l->w, l->sx, l->nmax, l->wpad, l->hs);
-        reduced = 1;
         size_t at = l->wy_at + (k ? (size_t)l->sy[l->y].n : 0);
         float wj = l->wy[at + (size_t)(r - sp->first)];
-        add_scaled(l->acc[k], wj, l->hs, n);
+        add_scaled(l->acc[k], wj, hs, n);
     }
     if (l->y < l->h && r == l->sy[l->y].first + l->sy[l->y].n - 1) {
         floats_to_bytes(l->acc[0], l->out->px + (size_t)l->y * n, n);
@@ -467,6 +486,17 @@ static void shrink_level_add_row(shrink_level *l, const float *rgbx, int r)
     }
 }
 
+/* Source rows r and r + 1 (or r alone when two is 0), converted, into the
+ * level. Every source row of a shrink lies in some output row's span, so
+ * both are always needed. */
+static void shrink_level_add_rows(shrink_level *l, const float *rgbx_a, const float *rgbx_b, int r,
+                                  int two)
+{
+    l->area_rows(rgbx_a, two ? rgbx_b : rgbx_a, l->w, l->sx, l->nmax, l->wpad, l->hs[0], l->hs[1]);
+    shrink_level_add_row(l, l->hs[0], r);
+    if (two) shrink_level_add_row(l, l->hs[1], r + 1);
+}
+
 pl_status pl_image_shrink_many(const pl_image *src, int n, const int *w, const int *h,
                                pl_image *out, pl_error *err)
 {
@@ -474,14 +504,16 @@ pl_status pl_image_shrink_many(const pl_image *src, int n, const int *w, const i
     NEED_VALID(src, "shrink");
     shrink_level *lv = calloc((size_t)n + 1, sizeof *lv);
     float *rgbx = NULL;
-    /* A span may read up to src->w zero-weight pixels past the row's end
-     * (area_row_rgbx_body): room for them, zero, so every product is +0. */
+    /* Two rows, each with room for the up to src->w zero-weight pixels a
+     * span may read past the row's end (area_rows_rgbx_body): zero, so
+     * every product is +0. */
     size_t rgbx_floats = 4 * (2 * (size_t)src->w + 1);
-    if (!lv || posix_memalign((void **)&rgbx, 16, sizeof(float) * rgbx_floats) != 0) {
+    if (!lv || posix_memalign((void **)&rgbx, 16, 2 * sizeof(float) * rgbx_floats) != 0) {
         free(lv);
         return pl_fail(err, PL_ERR_NOMEM, "shrink: out of memory");
     }
-    memset(rgbx, 0, sizeof(float) * rgbx_floats);
+    memset(rgbx, 0, 2 * sizeof(float) * rgbx_floats);
+    float *rgbx_b = rgbx + rgbx_floats;
     pl_status st = PL_OK;
     int n_stream = 0; /* levels made here, in lv[0..n_stream) */
     for (int i = 0; i < n && st == PL_OK; i++) {
@@ -493,9 +525,12 @@ pl_status pl_image_shrink_many(const pl_image *src, int n, const int *w, const i
         if (st == PL_OK && !shrink_level_init(&lv[n_stream++], src, w[i], h[i], &out[i]))
             st = pl_fail(err, PL_ERR_NOMEM, "shrink: out of memory");
     }
-    for (int r = 0; st == PL_OK && n_stream && r < src->h; r++) {
-        rgb_to_floats(src->px + (size_t)r * src->w * 3, src->w, rgbx);
-        for (int i = 0; i < n_stream; i++) shrink_level_add_row(&lv[i], rgbx, r);
+    size_t stride = (size_t)src->w * 3;
+    for (int r = 0; st == PL_OK && n_stream && r < src->h; r += 2) {
+        int two = r + 1 < src->h;
+        rgb_to_floats(src->px + (size_t)r * stride, src->w, rgbx);
+        if (two) rgb_to_floats(src->px + (size_t)(r + 1) * stride, src->w, rgbx_b);
+        for (int i = 0; i < n_stream; i++) shrink_level_add_rows(&lv[i], rgbx, rgbx_b, r, two);
     }
     for (int i = 0; i < n_stream; i++) shrink_level_free(&lv[i]);
     free(lv);
