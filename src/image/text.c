@@ -11,10 +11,23 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 
+/* A glyph as rendered once: labels repeat the same letters, and loading
+ * a glyph (hinting it, then rendering) costs far more than blending it. */
+typedef struct cached_glyph {
+    FT_UInt index;      /* 0: an empty slot (glyph 0, .notdef, is never kept) */
+    int left, top;      /* bitmap_left, bitmap_top                        */
+    long advance;       /* advance.x, 26.6 fixed point                    */
+    long extent;        /* horiBearingX + width, 26.6                     */
+    FT_Bitmap bitmap;   /* buffer owned here; NULL when nothing to draw   */
+} cached_glyph;
+
+#define GLYPH_CACHE 256 /* slots; glyphs past that are loaded every time */
+
 struct pl_font {
     FT_Library lib;
     FT_Face face;
     int ascent, descent; /* pixels above / below the baseline */
+    cached_glyph cache[GLYPH_CACHE];
 };
 
 pl_status pl_font_open(const char *path, int pixel_size, pl_font **out, pl_error *err)
@@ -49,6 +62,7 @@ pl_status pl_font_open(const char *path, int pixel_size, pl_font **out, pl_error
 void pl_font_close(pl_font *font)
 {
     if (!font) return;
+    for (int i = 0; i < GLYPH_CACHE; i++) free(font->cache[i].bitmap.buffer);
     if (font->face) FT_Done_Face(font->face);
     if (font->lib) FT_Done_FreeType(font->lib);
     free(font);
@@ -128,6 +142,40 @@ static void blit(pl_image *img, const FT_Bitmap *bm, int gx, int gy, const uint8
     }
 }
 
+/* Glyph gi rendered, from the cache or loaded into it (into *scratch when
+ * the cache is full or gi is .notdef). NULL on a FreeType error. */
+static const cached_glyph *load_glyph(pl_font *font, FT_UInt gi, cached_glyph *scratch)
+{
+    cached_glyph *slot = NULL;
+    for (int probe = 0; gi && probe < GLYPH_CACHE; probe++) {
+        cached_glyph *c = &font->cache[(gi + (FT_UInt)probe) % GLYPH_CACHE];
+        if (c->index == gi) return c;
+        if (c->index == 0) {
+            slot = c;
+            break;
+        }
+    }
+    if (FT_Load_Glyph(font->face, gi, FT_LOAD_RENDER)) return NULL;
+    FT_GlyphSlot g = font->face->glyph;
+    cached_glyph *out = slot ? slot : scratch;
+    if (out == scratch) free(scratch->bitmap.buffer);
+    memset(out, 0, sizeof *out);
+    out->left = g->bitmap_left;
+    out->top = g->bitmap_top;
+    out->advance = g->advance.x;
+    out->extent = g->metrics.horiBearingX + g->metrics.width;
+    int drawable = g->bitmap.pixel_mode == FT_PIXEL_MODE_GRAY || g->bitmap.pixel_mode == FT_PIXEL_MODE_MONO;
+    if (g->bitmap.buffer && drawable && g->bitmap.pitch > 0) {
+        size_t bytes = (size_t)g->bitmap.rows * (size_t)g->bitmap.pitch;
+        out->bitmap = g->bitmap;
+        out->bitmap.buffer = malloc(bytes ? bytes : 1);
+        if (!out->bitmap.buffer) return NULL;
+        memcpy(out->bitmap.buffer, g->bitmap.buffer, bytes);
+    }
+    out->index = out == scratch ? 0 : gi;
+    return out;
+}
+
 static int layout(pl_font *font, const char *utf8, pl_image *img, int x, int y, uint32_t rgb)
 {
     FT_Face face = font->face;
@@ -137,6 +185,7 @@ static int layout(pl_font *font, const char *utf8, pl_image *img, int x, int y, 
     long pen = 0; /* 26.6 fixed point */
     int right = 0;
     FT_UInt prev = 0;
+    cached_glyph scratch = {0};
     const char *s = utf8;
     uint32_t cp;
     while ((cp = utf8_next(&s)) != 0) {
@@ -145,18 +194,20 @@ static int layout(pl_font *font, const char *utf8, pl_image *img, int x, int y, 
             FT_Vector k;
             if (!FT_Get_Kerning(face, prev, gi, FT_KERNING_DEFAULT, &k)) pen += k.x;
         }
-        if (FT_Load_Glyph(face, gi, img ? FT_LOAD_RENDER : FT_LOAD_DEFAULT)) return -1;
-        FT_GlyphSlot g = face->glyph;
+        const cached_glyph *g = load_glyph(font, gi, &scratch);
+        if (!g) {
+            right = -1;
+            break;
+        }
         int gx = (int)((pen + 32) >> 6);
-        int drawable = g->bitmap.pixel_mode == FT_PIXEL_MODE_GRAY ||
-                       g->bitmap.pixel_mode == FT_PIXEL_MODE_MONO;
-        if (img && g->bitmap.buffer && drawable && g->bitmap.pitch > 0)
-            blit(img, &g->bitmap, x + gx + g->bitmap_left, y + font->ascent - g->bitmap_top, col);
-        int edge = gx + (int)((g->metrics.horiBearingX + g->metrics.width + 63) >> 6);
-        pen += g->advance.x;
+        if (img && g->bitmap.buffer) blit(img, &g->bitmap, x + gx + g->left, y + font->ascent - g->top, col);
+        int edge = gx + (int)((g->extent + 63) >> 6);
+        pen += g->advance;
         if (edge > right) right = edge;
         prev = gi;
     }
+    free(scratch.bitmap.buffer);
+    if (right < 0) return -1;
     int adv = (int)((pen + 63) >> 6);
     return adv > right ? adv : right;
 }
