@@ -87,7 +87,10 @@ const char *pl_image_format_name(pl_image_format f); /* "JPEG", "PNG", ... */
  * IFD0 tag 0x0112, either byte order. 1 when absent or unreadable. */
 int pl_jpeg_exif_orientation(const uint8_t *data, size_t len);
 
-/* ---- encoding (files are written atomically: temp file + rename) ---------- */
+/* ---- encoding ---------------------------------------------------------------
+ * Files are replaced atomically (temp file + rename) but not fsync'd: a
+ * picture can be made again, and waiting for the disk cost more than
+ * encoding it (pl_write_file_replace). */
 
 /* quality 1..100. Grey stays grey; RGBA loses its alpha. */
 pl_status pl_image_save_jpeg(const char *path, const pl_image *img, int quality,

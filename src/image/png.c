@@ -166,7 +166,7 @@ pl_status pl_image_save_png(const char *path, const pl_image *img, pl_error *err
     size_t n;
     pl_status st = pl_image_encode_png(img, &buf, &n, err);
     if (st) return pl_error_prefix(err, "%s: ", path);
-    st = pl_write_file_atomic(path, buf, n, err);
+    st = pl_write_file_replace(path, buf, n, err);
     free(buf);
     return st;
 }

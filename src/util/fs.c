@@ -43,8 +43,8 @@ pl_status pl_read_file(const char *path, size_t max_bytes, uint8_t **data,
     return PL_OK;
 }
 
-pl_status pl_write_file_atomic(const char *path, const void *data, size_t len,
-                               pl_error *err)
+static pl_status write_via_temp(const char *path, const void *data, size_t len, int durable,
+                                pl_error *err)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
@@ -65,7 +65,7 @@ pl_status pl_write_file_atomic(const char *path, const void *data, size_t len,
         p += w;
         left -= (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+    if ((durable && fsync(fd) != 0) || close(fd) != 0) {
         int e = errno;
         unlink(tmp);
         return pl_fail(err, PL_ERR_IO, "%s: cannot flush: %s", path, strerror(e));
@@ -76,6 +76,18 @@ pl_status pl_write_file_atomic(const char *path, const void *data, size_t len,
         return pl_fail(err, PL_ERR_IO, "%s: cannot rename into place: %s", path, strerror(e));
     }
     return PL_OK;
+}
+
+pl_status pl_write_file_atomic(const char *path, const void *data, size_t len,
+                               pl_error *err)
+{
+    return write_via_temp(path, data, len, 1, err);
+}
+
+pl_status pl_write_file_replace(const char *path, const void *data, size_t len,
+                                pl_error *err)
+{
+    return write_via_temp(path, data, len, 0, err);
 }
 
 pl_status pl_mkdirs(const char *path, int mode, pl_error *err)

@@ -17,6 +17,13 @@ pl_status pl_read_file(const char *path, size_t max_bytes, uint8_t **data,
 pl_status pl_write_file_atomic(const char *path, const void *data, size_t len,
                                pl_error *err);
 
+/* The same without the fsync, for files that can be made again (pictures
+ * of a result): a reader still sees the old file or the whole new one,
+ * but a power cut may lose the new one. The flush cost `take` 2-10 ms of
+ * waiting per picture. */
+pl_status pl_write_file_replace(const char *path, const void *data, size_t len,
+                                pl_error *err);
+
 /* mkdir -p with the given mode. */
 pl_status pl_mkdirs(const char *path, int mode, pl_error *err);
 
