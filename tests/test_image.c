@@ -945,6 +945,45 @@ TEST(text_accents_render)
     CHECK_CONTAINS(e.msg, "fonts-dejavu-core");
 }
 
+/* name drawn with a fresh font (every glyph from the cache) and with one
+ * whose 256-glyph cache was filled first, so its letters past U+0142 come
+ * straight from FreeType: the same pixels and the same measure. */
+TEST(glyph_cache_renders_as_fresh)
+{
+    pl_font *fresh, *warm;
+    pl_error e;
+    pl_status st = pl_font_open(NULL, 20, &fresh, &e);
+    if (st == PL_ERR_NOTFOUND) SKIP("%s", e.msg);
+    CHECK_MSG(st == PL_OK && pl_font_open(NULL, 20, &warm, &e) == PL_OK, "%s", e.msg);
+    char many[4 * 400 + 1];
+    size_t n = 0;
+    for (uint32_t cp = 0x21; cp < 0x21 + 400; cp++) { /* ASCII, Latin-1, Latin Extended-A/B as UTF-8 */
+        if (cp >= 0x7F && cp < 0xA1) continue;
+        if (cp < 0x80) many[n++] = (char)cp;
+        else many[n++] = (char)(0xC0 | cp >> 6), many[n++] = (char)(0x80 | (cp & 0x3F));
+    }
+    many[n] = '\0';
+    pl_image scratch, a, b;
+    CHECK(pl_image_new(5000, 40, 3, &scratch, NULL) == PL_OK);
+    CHECK(pl_image_draw_text(&scratch, warm, 0, 0, many, 0xFFFFFF, &e) == PL_OK);
+    const char *name = "María José Núñez ŁÓDŹ Ørsted";
+    pl_text_size ta, tb;
+    CHECK(pl_font_measure(fresh, name, &ta, &e) == PL_OK && pl_font_measure(warm, name, &tb, &e) == PL_OK);
+    CHECK(ta.w == tb.w && ta.h == tb.h && ta.baseline == tb.baseline);
+    CHECK(pl_image_new(ta.w + 10, ta.h + 10, 3, &a, NULL) == PL_OK);
+    CHECK(pl_image_new(ta.w + 10, ta.h + 10, 3, &b, NULL) == PL_OK);
+    CHECK(pl_image_draw_text(&a, fresh, 5, 5, name, 0x20C040, &e) == PL_OK);
+    CHECK(pl_image_draw_text(&b, warm, 5, 5, name, 0x20C040, &e) == PL_OK);
+    CHECK(pl_image_draw_text(&b, warm, 5, 5, name, 0x20C040, &e) == PL_OK); /* twice: blending again */
+    CHECK(pl_image_draw_text(&a, fresh, 5, 5, name, 0x20C040, &e) == PL_OK);
+    CHECK(memcmp(a.px, b.px, (size_t)a.w * a.h * 3) == 0);
+    pl_image_free(&scratch);
+    pl_image_free(&a);
+    pl_image_free(&b);
+    pl_font_close(fresh);
+    pl_font_close(warm);
+}
+
 TEST(label_demo_png)
 {
     /* Annotate a synthetic scene and keep /tmp/pl_label_demo.png for eyes. */
