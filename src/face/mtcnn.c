@@ -98,22 +98,36 @@ static int by_score_desc(const void *a, const void *b)
     return (sa < sb) - (sa > sb);
 }
 
+/* fmaxf/fminf for box coordinates, which are finite: the same value
+ * (where they are equal, either zero gives the same differences), without
+ * the NaN rules that make gcc call libm for each one. */
+static inline float max_coord(float a, float b) { return a > b ? a : b; }
+static inline float min_coord(float a, float b) { return a < b ? a : b; }
+
 int pl_mtcnn_nms(pl_mtcnn_box *boxes, int n, float threshold, int use_min)
 {
     if (n <= 0) return 0; /* boxes may be NULL: qsort must not see it */
     qsort(boxes, (size_t)n, sizeof *boxes, by_score_desc);
     char *gone = calloc((size_t)n + 1, 1);
-    if (!gone) return n; /* keeping every box is safe, only slower */
+    float *area = malloc((size_t)n * sizeof *area);
+    if (!gone || !area) { /* keeping every box is safe, only slower */
+        free(gone);
+        free(area);
+        return n;
+    }
+    for (int i = 0; i < n; i++) area[i] = box_area(&boxes[i]);
     for (int i = 0; i < n; i++) {
         if (gone[i]) continue;
+        const pl_mtcnn_box *bi = &boxes[i];
         for (int j = i + 1; j < n; j++) {
             if (gone[j]) continue;
-            float ix1 = fmaxf(boxes[i].x1, boxes[j].x1), iy1 = fmaxf(boxes[i].y1, boxes[j].y1);
-            float ix2 = fminf(boxes[i].x2, boxes[j].x2), iy2 = fminf(boxes[i].y2, boxes[j].y2);
+            const pl_mtcnn_box *bj = &boxes[j];
+            float ix1 = max_coord(bi->x1, bj->x1), iy1 = max_coord(bi->y1, bj->y1);
+            float ix2 = min_coord(bi->x2, bj->x2), iy2 = min_coord(bi->y2, bj->y2);
             if (ix2 < ix1 || iy2 < iy1) continue;
             float inter = (ix2 - ix1 + 1) * (iy2 - iy1 + 1);
-            float ai = box_area(&boxes[i]), aj = box_area(&boxes[j]);
-            float overlap = use_min ? inter / fminf(ai, aj) : inter / (ai + aj - inter);
+            float ai = area[i], aj = area[j];
+            float overlap = use_min ? inter / min_coord(ai, aj) : inter / (ai + aj - inter);
             if (overlap >= threshold) gone[j] = 1;
         }
     }
@@ -121,6 +135,7 @@ int pl_mtcnn_nms(pl_mtcnn_box *boxes, int n, float threshold, int use_min)
     for (int i = 0; i < n; i++)
         if (!gone[i]) boxes[kept++] = boxes[i];
     free(gone);
+    free(area);
     return kept;
 }
 
