@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+#include "engine/kernels.h"
 #include "engine/session.h"
 #include "engine/threadpool.h"
 #include "face/preprocess.h"
@@ -100,42 +105,97 @@ static int by_score_desc(const void *a, const void *b)
 
 /* fmaxf/fminf for box coordinates, which are finite: the same value
  * (where they are equal, either zero gives the same differences), without
- * the NaN rules that make gcc call libm for each one. */
+ * the NaN rules that make gcc call libm for each one. MAXPS and MINPS
+ * compute exactly these, operand order included. */
 static inline float max_coord(float a, float b) { return a > b ? a : b; }
 static inline float min_coord(float a, float b) { return a < b ? a : b; }
+
+/* The boxes NMS compares, one array per coordinate (and the area), so
+ * that eight boxes load as one vector. */
+typedef struct nms_boxes {
+    float *x1, *y1, *x2, *y2, *area;
+} nms_boxes;
+
+/* Whether boxes i and j overlap by threshold or more. */
+static inline int overlaps(const nms_boxes *b, int i, int j, float threshold, int use_min)
+{
+    float ix1 = max_coord(b->x1[i], b->x1[j]), iy1 = max_coord(b->y1[i], b->y1[j]);
+    float ix2 = min_coord(b->x2[i], b->x2[j]), iy2 = min_coord(b->y2[i], b->y2[j]);
+    if (ix2 < ix1 || iy2 < iy1) return 0;
+    float inter = (ix2 - ix1 + 1) * (iy2 - iy1 + 1);
+    float ai = b->area[i], aj = b->area[j];
+    float overlap = use_min ? inter / min_coord(ai, aj) : inter / (ai + aj - inter);
+    return overlap >= threshold;
+}
+
+/* Marks gone every box after i that box i suppresses. Marking a box
+ * twice changes nothing, so no box is skipped for being gone already. */
+static void suppress_after(const nms_boxes *b, int i, int n, float threshold, int use_min, char *gone)
+{
+    for (int j = i + 1; j < n; j++)
+        if (!gone[j] && overlaps(b, i, j, threshold, use_min)) gone[j] = 1;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* suppress_after eight boxes at a time: per lane the same operations in
+ * the same order as overlaps(), so the same decisions. */
+__attribute__((target("avx2"))) static void suppress_after_avx2(const nms_boxes *b, int i, int n,
+                                                                 float threshold, int use_min,
+                                                                 char *gone)
+{
+    __m256 x1 = _mm256_set1_ps(b->x1[i]), y1 = _mm256_set1_ps(b->y1[i]);
+    __m256 x2 = _mm256_set1_ps(b->x2[i]), y2 = _mm256_set1_ps(b->y2[i]);
+    __m256 ai = _mm256_set1_ps(b->area[i]), one = _mm256_set1_ps(1.0f), thr = _mm256_set1_ps(threshold);
+    int j = i + 1;
+    for (; j + 8 <= n; j += 8) {
+        __m256 ix1 = _mm256_max_ps(x1, _mm256_loadu_ps(b->x1 + j));
+        __m256 iy1 = _mm256_max_ps(y1, _mm256_loadu_ps(b->y1 + j));
+        __m256 ix2 = _mm256_min_ps(x2, _mm256_loadu_ps(b->x2 + j));
+        __m256 iy2 = _mm256_min_ps(y2, _mm256_loadu_ps(b->y2 + j));
+        __m256 meet = _mm256_and_ps(_mm256_cmp_ps(ix2, ix1, _CMP_NLT_US), _mm256_cmp_ps(iy2, iy1, _CMP_NLT_US));
+        __m256 inter = _mm256_mul_ps(_mm256_add_ps(_mm256_sub_ps(ix2, ix1), one),
+                                     _mm256_add_ps(_mm256_sub_ps(iy2, iy1), one));
+        __m256 aj = _mm256_loadu_ps(b->area + j);
+        __m256 overlap = use_min ? _mm256_div_ps(inter, _mm256_min_ps(ai, aj))
+                                 : _mm256_div_ps(inter, _mm256_sub_ps(_mm256_add_ps(ai, aj), inter));
+        int hit = _mm256_movemask_ps(_mm256_and_ps(meet, _mm256_cmp_ps(overlap, thr, _CMP_GE_OQ)));
+        for (; hit; hit &= hit - 1) gone[j + __builtin_ctz((unsigned)hit)] = 1;
+    }
+    for (; j < n; j++)
+        if (!gone[j] && overlaps(b, i, j, threshold, use_min)) gone[j] = 1;
+}
+#endif
 
 int pl_mtcnn_nms(pl_mtcnn_box *boxes, int n, float threshold, int use_min)
 {
     if (n <= 0) return 0; /* boxes may be NULL: qsort must not see it */
     qsort(boxes, (size_t)n, sizeof *boxes, by_score_desc);
     char *gone = calloc((size_t)n + 1, 1);
-    float *area = malloc((size_t)n * sizeof *area);
-    if (!gone || !area) { /* keeping every box is safe, only slower */
+    float *v = malloc(5 * (size_t)n * sizeof *v);
+    if (!gone || !v) { /* keeping every box is safe, only slower */
         free(gone);
-        free(area);
+        free(v);
         return n;
     }
-    for (int i = 0; i < n; i++) area[i] = box_area(&boxes[i]);
+    nms_boxes b = {v, v + n, v + 2 * (size_t)n, v + 3 * (size_t)n, v + 4 * (size_t)n};
     for (int i = 0; i < n; i++) {
-        if (gone[i]) continue;
-        const pl_mtcnn_box *bi = &boxes[i];
-        for (int j = i + 1; j < n; j++) {
-            if (gone[j]) continue;
-            const pl_mtcnn_box *bj = &boxes[j];
-            float ix1 = max_coord(bi->x1, bj->x1), iy1 = max_coord(bi->y1, bj->y1);
-            float ix2 = min_coord(bi->x2, bj->x2), iy2 = min_coord(bi->y2, bj->y2);
-            if (ix2 < ix1 || iy2 < iy1) continue;
-            float inter = (ix2 - ix1 + 1) * (iy2 - iy1 + 1);
-            float ai = area[i], aj = area[j];
-            float overlap = use_min ? inter / min_coord(ai, aj) : inter / (ai + aj - inter);
-            if (overlap >= threshold) gone[j] = 1;
-        }
+        b.x1[i] = boxes[i].x1;
+        b.y1[i] = boxes[i].y1;
+        b.x2[i] = boxes[i].x2;
+        b.y2[i] = boxes[i].y2;
+        b.area[i] = box_area(&boxes[i]);
     }
+    void (*suppress)(const nms_boxes *, int, int, float, int, char *) = suppress_after;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (pl_cpu_features()->avx2_fma) suppress = suppress_after_avx2;
+#endif
+    for (int i = 0; i < n; i++)
+        if (!gone[i]) suppress(&b, i, n, threshold, use_min, gone);
     int kept = 0;
     for (int i = 0; i < n; i++)
         if (!gone[i]) boxes[kept++] = boxes[i];
     free(gone);
-    free(area);
+    free(v);
     return kept;
 }
 
