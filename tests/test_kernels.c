@@ -537,6 +537,66 @@ static void check_pool2(const char *level)
     pl_cpu_reload();
 }
 
+/* Max pools of any window (kernels_simd.h, max_pool_pixels: runs of
+ * pixels whose windows lie inside the input go through their windows
+ * together) bit for bit against the generic loop's order: from -inf, rows
+ * then columns, acc > v ? acc : v (a NaN or a tie keeps the new value),
+ * over inputs with NaNs, infinities and signed zeros; RNet's and ONet's
+ * 3x3/2 pools, 1 to 4 channel vectors with and without a partial one,
+ * padding, input rows further apart than the width. */
+static void check_max_pool_in_order(const char *level)
+{
+    if (!use_level(level)) {
+        use_level("avx512");
+        SKIP("this CPU has no %s", level);
+    }
+    /* n ih iw c oh ow kh kw sh sw pt pl max incl */
+    static const pl_pool_shape shapes[] = {
+        {2, 22, 22, 28, 11, 11, 3, 3, 2, 2, 0, 0, 1, 0}, /* RNet pool1 (SAME) */
+        {3, 9, 9, 48, 4, 4, 3, 3, 2, 2, 0, 0, 1, 0},     /* RNet pool2 (VALID) */
+        {1, 46, 46, 32, 23, 23, 3, 3, 2, 2, 0, 0, 1, 0}, /* ONet pool1 */
+        {1, 21, 21, 64, 10, 10, 3, 3, 2, 2, 0, 0, 1, 0}, /* ONet pool2 */
+        {1, 19, 37, 16, 9, 18, 3, 3, 2, 2, 0, 0, 1, 0},
+        {2, 9, 8, 37, 5, 4, 3, 3, 2, 2, 1, 1, 1, 0},
+        {1, 11, 29, 7, 9, 27, 3, 3, 1, 1, 0, 0, 1, 0},
+        {1, 12, 40, 20, 4, 13, 3, 3, 3, 3, 0, 0, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const pl_pool_shape *s = &shapes[i];
+        int pitch = s->in_w + 2 * (int)(i & 1);
+        size_t nx = (size_t)s->n * s->in_h * pitch * s->c;
+        size_t ny = (size_t)s->n * s->out_h * s->out_w * s->c;
+        float *x = rand_buf(nx), *y = malloc(ny * sizeof *y), *want = malloc(ny * sizeof *want);
+        static const float odd[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY, -0.0f, 0.0f};
+        for (size_t k = 0; k < nx; k += 3) x[k] = odd[k % 7];
+        for (int b = 0; b < s->n; b++)
+            for (int oy = 0; oy < s->out_h; oy++)
+                for (int ox = 0; ox < s->out_w; ox++)
+                    for (int c = 0; c < s->c; c++) {
+                        float acc = -INFINITY;
+                        int ty = oy * s->stride_h - s->pad_top, tx = ox * s->stride_w - s->pad_left;
+                        for (int iy = ty; iy < ty + s->kh; iy++)
+                            for (int ix = tx; ix < tx + s->kw; ix++) {
+                                if (iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w) continue;
+                                float v = x[(((size_t)b * s->in_h + iy) * pitch + ix) * s->c + c];
+                                acc = acc > v ? acc : v;
+                            }
+                        want[(((size_t)b * s->out_h + oy) * s->out_w + ox) * s->c + c] = acc;
+                    }
+        pl_epilogue none = {.act = PL_ACT_NONE};
+        pl_pool_run_pitch(s, pitch, x, &none, y, 0, s->out_h / 2);
+        pl_pool_run_pitch(s, pitch, x, &none, y, s->out_h / 2, s->out_h);
+        CHECK_MSG(memcmp(y, want, ny * sizeof *y) == 0, "%s max pool %dx%d/%d %dx%dx%d p%d: not bit-identical",
+                  level, s->kh, s->kw, s->stride_w, s->in_h, s->in_w, s->c, s->pad_top);
+        free(x), free(y), free(want);
+    }
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
+
+TEST(pool_max_in_order_avx512) { check_max_pool_in_order("avx512"); }
+TEST(pool_max_in_order_avx2) { check_max_pool_in_order("avx2"); }
+
 TEST(pool_pool2_avx512) { check_pool2("avx512"); }
 TEST(pool_pool2_avx2) { check_pool2("avx2"); }
 

@@ -1380,38 +1380,69 @@ void SUFFIX(pl_tanh_vec)(const float *x, float *y, size_t n)
 
 ALWAYS_INLINE vec pool_load(const float *p, int n) { return n == VL ? V_LOAD(p) : V_LOAD_PART(p, n); }
 
-/* Max pooling of a pixel with NB channel vectors (MTCNN's 28 to 64
- * channels): the vectors go through the window together, so their chains
- * of maxima overlap instead of running one after another. Each channel
- * sees the same values in the same order as in the loop below, so the
- * bits are the same. */
+/* Max pooling of G output pixels with NB channel vectors each (MTCNN's
+ * 28 to 64 channels), their windows starting at input column tx[g] and
+ * kx columns wide, rows [y0, y1): the G * NB vectors go through the window
+ * together, so their chains of maxima overlap instead of running one after
+ * another (one pixel's 3x3 window alone is a chain of 9 dependent maxima
+ * per vector). Each channel sees the same values in the same order as in
+ * the generic loop (pl_pool), so the bits are the same. */
+ALWAYS_INLINE void max_pool_group(const pl_pool_shape *s, size_t pitch, const float *xb,
+                                  const pl_epilogue *ep, float *yp, const int *tx, int kx,
+                                  int y0, int y1, const int NB, const int G)
+{
+    const int C = s->c, tail = C - (NB - 1) * VL;
+    vec acc[8][4];
+#pragma GCC unroll 8
+    for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NB; j++) acc[g][j] = V_SET1(-INFINITY);
+    for (int iy = y0; iy < y1; iy++) {
+        const float *xr = xb + (size_t)iy * pitch;
+        for (int ix = 0; ix < kx; ix++) {
+#pragma GCC unroll 8
+            for (int g = 0; g < G; g++) {
+                const float *p = xr + (size_t)(tx[g] + ix) * C;
+#pragma GCC unroll 4
+                for (int j = 0; j < NB; j++)
+                    acc[g][j] = V_MAX(acc[g][j], j < NB - 1 ? V_LOAD(p + j * VL) : pool_load(p + j * VL, tail));
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int g = 0; g < G; g++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NB; j++) {
+            if (ep->act != PL_ACT_NONE) acc[g][j] = act_vec(acc[g][j], ep, NULL);
+            int n = j < NB - 1 ? VL : tail;
+            float *y = yp + (size_t)g * C + j * VL;
+            if (n == VL) V_STORE(y, acc[g][j]);
+            else V_STORE_PART(y, acc[g][j], n);
+        }
+}
+
+/* One output row of max pooling, NB channel vectors a pixel: runs of G
+ * pixels whose windows lie inside the input's columns together, the
+ * others (clipped windows) one at a time. G * NB = 6 to 8 chains of
+ * maxima cover the latency of V_MAX on two ports. */
 ALWAYS_INLINE void max_pool_pixels(const pl_pool_shape *s, size_t pitch, const float *xb,
                                    const pl_epilogue *ep, float *yrow, int y0, int y1, const int NB)
 {
-    const int C = s->c, tail = C - (NB - 1) * VL;
-    for (int ox = 0; ox < s->out_w; ox++) {
-        int tx = ox * s->stride_w - s->pad_left;
-        int x0 = tx < 0 ? 0 : tx, x1 = tx + s->kw > s->in_w ? s->in_w : tx + s->kw;
-        vec acc[4];
-#pragma GCC unroll 4
-        for (int j = 0; j < NB; j++) acc[j] = V_SET1(-INFINITY);
-        for (int iy = y0; iy < y1; iy++) {
-            const float *xr = xb + (size_t)iy * pitch;
-            for (int ix = x0; ix < x1; ix++) {
-                const float *p = xr + (size_t)ix * C;
-#pragma GCC unroll 4
-                for (int j = 0; j < NB; j++)
-                    acc[j] = V_MAX(acc[j], j < NB - 1 ? V_LOAD(p + j * VL) : pool_load(p + j * VL, tail));
-            }
-        }
+    const int G = NB == 1 ? 8 : NB == 2 ? 4 : 2;
+    const int C = s->c, sw = s->stride_w;
+    for (int ox = 0; ox < s->out_w;) {
+        int tx = ox * sw - s->pad_left, txs[8];
         float *yp = yrow + (size_t)ox * C;
-#pragma GCC unroll 4
-        for (int j = 0; j < NB; j++) {
-            if (ep->act != PL_ACT_NONE) acc[j] = act_vec(acc[j], ep, NULL);
-            int n = j < NB - 1 ? VL : tail;
-            if (n == VL) V_STORE(yp + j * VL, acc[j]);
-            else V_STORE_PART(yp + j * VL, acc[j], n);
+        if (ox + G <= s->out_w && tx >= 0 && tx + (G - 1) * sw + s->kw <= s->in_w) {
+#pragma GCC unroll 8
+            for (int g = 0; g < G; g++) txs[g] = tx + g * sw;
+            max_pool_group(s, pitch, xb, ep, yp, txs, s->kw, y0, y1, NB, G);
+            ox += G;
+            continue;
         }
+        int x0 = tx < 0 ? 0 : tx, x1 = tx + s->kw > s->in_w ? s->in_w : tx + s->kw;
+        max_pool_group(s, pitch, xb, ep, yp, &x0, x1 > x0 ? x1 - x0 : 0, y0, y1, NB, 1);
+        ox++;
     }
 }
 
