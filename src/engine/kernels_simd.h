@@ -371,6 +371,50 @@ ALWAYS_INLINE void tile_body(const tile_args *a, const int P, const int NV, cons
     tile_finish(acc, a, P, NV, SPLIT_OUT);
 }
 
+/* A stem's tile (3 input channels, 3 taps a filter row, pixels one input
+ * pixel apart: RNet's and ONet's first layers): tile_body with the filter
+ * rows, the floats of a row and the pixel spacing made constants (KH rows
+ * of N = 3 taps * 3 channels, pixels XPIX floats apart). Every input read
+ * is then one base register plus a constant, and a step is 2 weight
+ * loads, P broadcasts and 2P FMAs: the generic body spent as long on its
+ * per-row set-up (bases, index registers, prefetch test, the odd 9th
+ * channel's tail) as on the FMAs of so short a row. The same FMAs in the
+ * same order (bias, then ky, then kx and channel as kx_merge reads them):
+ * the same bits. */
+ALWAYS_INLINE void tile_body_stem(const tile_args *a, const int P, const int NV, const int KH,
+                                  const int N, const int XPIX)
+{
+    const int NB = NV * VL;
+    vec acc[PMAX][NVMAX];
+    tile_init(acc, a, P, NV);
+    const float *x0 = a->x + (a->x0 + a->kx0 * a->xdx);
+    const float *w0 = a->w + (size_t)a->kx0 * a->icg * NB;
+    const size_t wrow = (size_t)a->kw * a->icg * NB;
+#pragma GCC unroll 1
+    for (int ky = 0; ky < KH; ky++) {
+        const float *xr = x0 + ky * a->xdy, *wr = w0 + ky * wrow;
+#pragma GCC unroll 1
+        for (int k = 0; k < N; k++) {
+            /* Opaque to the compiler: pixel p + 1 reads at k what pixel p
+             * reads at k + XPIX, and GCC would carry those floats from
+             * step to step in scalar registers and on the stack instead of
+             * broadcasting them from memory. */
+            const float *xk = xr + k;
+            __asm__("" : "+r"(xk));
+            vec wv[NVMAX];
+#pragma GCC unroll 3
+            for (int j = 0; j < NV; j++) wv[j] = V_LOAD(wr + k * NB + j * VL);
+#pragma GCC unroll 24
+            for (int p = 0; p < P; p++) {
+                vec b = V_BCAST(xk + p * XPIX);
+#pragma GCC unroll 3
+                for (int j = 0; j < NV; j++) acc[p][j] = V_FMA(b, wv[j], acc[p][j]);
+            }
+        }
+    }
+    tile_finish(acc, a, P, NV, 0);
+}
+
 /* Where a gather tile's pixels are: P consecutive output pixels of one
  * image in row-major order, possibly across row ends and borders. */
 typedef struct gather_geom {
@@ -513,6 +557,11 @@ static void SUFFIX(gather_max_1)(const tile_args *a, const gather_geom *g) { gat
 static void SUFFIX(gather_max_2)(const tile_args *a, const gather_geom *g) { gather_body(a, g, P_NV2, 2); }
 static void SUFFIX(gather_max_3)(const tile_args *a, const gather_geom *g) { gather_body(a, g, P_NV3, 3); }
 
+/* Stem tiles (tile_body_stem) for the widths tile_width gives MTCNN's
+ * stems (rows of 46 and wide runs of 48: whole tiles and one less). */
+static void SUFFIX(stem_max_2)(const tile_args *a) { tile_body_stem(a, P_NV2, 2, 3, 9, 3); }
+static void SUFFIX(stem_less_2)(const tile_args *a) { tile_body_stem(a, P_NV2 - 1, 2, 3, 9, 3); }
+
 typedef void (*tile_fn)(const tile_args *);
 typedef void (*gather_fn)(const tile_args *, const gather_geom *);
 
@@ -544,6 +593,27 @@ static const tile_fn SUFFIX(tile_of)[NVMAX][PMAX + 1] = {
      [8] = SUFFIX(tile_8_3),
 #endif
      [P_NV3] = SUFFIX(tile_max_3)}};
+
+/* Whether a's layer can run stem tiles (tile_body_stem): 2 channel
+ * vectors, 3 input channels a pixel apart, 3 taps a filter row merged
+ * (kx_merge). Checked once per run of tiles. */
+static int SUFFIX(stem_fits)(const tile_args *a, int nv)
+{
+    return nv == 2 && a->kx_merge && a->icg == 3 && a->kx1 - a->kx0 == 3 && a->xpix == 3 &&
+           !a->prefetch;
+}
+
+/* The tile for P pixels of a: a stem tile where the layer fits (stem),
+ * the tile reads all three filter rows and one is instantiated for P;
+ * else tile_of. */
+ALWAYS_INLINE tile_fn SUFFIX(tile_for)(const tile_args *a, int nv, int P, int stem)
+{
+    if (stem && a->ky0 == 0 && a->ky1 == 3) {
+        if (P == P_NV2) return SUFFIX(stem_max_2);
+        if (P == P_NV2 - 1) return SUFFIX(stem_less_2);
+    }
+    return SUFFIX(tile_of)[nv - 1][P];
+}
 
 /* The width of the next tile of a run of `left` evenly spaced pixels: the
  * run in as few tiles as the largest allows, of near-equal widths (62
@@ -584,9 +654,10 @@ static void tap_range(int origin, int d, int k, int size, int *lo, int *hi)
  * a->x0 / a->y, largest tiles first. */
 static void SUFFIX(tile_run)(tile_args *a, int count, int nv)
 {
+    const int stem = SUFFIX(stem_fits)(a, nv);
     while (count > 0) {
         int sz = tile_width(count, nv);
-        SUFFIX(tile_of)[nv - 1][sz](a);
+        SUFFIX(tile_for)(a, nv, sz, stem)(a);
         a->x0 += sz * a->xpix;
         a->y += sz * a->ypix;
         a->q += sz;
@@ -770,6 +841,7 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
                     a.kx1 = s->kw, a.kw = s->kw;
                     a.kx_merge = s->groups == 1 && s->dilation_w == 1 && s->kw > 1;
                     a.ypix = s->out_c;
+                    const int stem = SUFFIX(stem_fits)(&a, p->nv);
                     for (int q = c0; q < c1;) {
                         int oy = q / s->out_w, ox = q - oy * s->out_w, left = c1 - q;
                         /* Border columns: done above, down the rows. */
@@ -793,7 +865,7 @@ void SUFFIX(pl_conv_dense)(const pl_conv_plan *p, const float *x, float *y, int 
                             int iy0 = oy * s->stride_h - s->pad_top;
                             tap_range(iy0, s->dilation_h, s->kh, s->in_h, &a.ky0, &a.ky1);
                             a.x0 = ((ptrdiff_t)iy0 * s->in_w + ox * s->stride_w - s->pad_left) * s->in_c;
-                            if (rowwise) SUFFIX(tile_of)[nvi][n](&a);
+                            if (rowwise) SUFFIX(tile_for)(&a, p->nv, n, stem)(&a);
                             else tiles[nvi][ti](&a);
                         } else {
                             gather_geom gg = {.q0 = q, .s = s, .zeros = p->zeros};
