@@ -181,27 +181,33 @@ static pl_status annotate_photo(const pl_take_result *r, int p, pl_image *photo,
     return st;
 }
 
-/* The enrollment thumbnail of a student, decoded; PL_ERR_NOTFOUND if none. */
-static pl_status student_thumbnail(pl_app *app, int64_t student_id, pl_image *out, pl_error *err)
+/* The query for a student's enrollment thumbnail, prepared once a sheet. */
+static pl_status prepare_thumbnails(pl_app *app, sqlite3_stmt **q, pl_error *err)
 {
-    sqlite3_stmt *q;
-    pl_status st = PL_ERR_NOTFOUND;
     if (sqlite3_prepare_v2(pl_store_db(app->store),
                            "SELECT crop FROM photos WHERE student_id = ? AND status = 'ok' "
                            "AND crop IS NOT NULL ORDER BY id LIMIT 1",
-                           -1, &q, NULL) != SQLITE_OK)
+                           -1, q, NULL) != SQLITE_OK)
         return pl_store_fail(app->store, err, "reading thumbnails");
+    return PL_OK;
+}
+
+/* The enrollment thumbnail of a student, decoded; PL_ERR_NOTFOUND if none. */
+static pl_status student_thumbnail(sqlite3_stmt *q, int64_t student_id, pl_image *out, pl_error *err)
+{
+    pl_status st = PL_ERR_NOTFOUND;
+    sqlite3_reset(q);
     sqlite3_bind_int64(q, 1, student_id);
     if (sqlite3_step(q) == SQLITE_ROW)
         st = pl_image_decode(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
                              "enrollment thumbnail", out, err);
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     return st;
 }
 
 /* One row of the contact sheet: the face as found, the student it was
  * matched to as enrolled, and the decision in words. */
-static pl_status sheet_row(pl_app *app, const pl_take_result *r, const pl_take_face *f,
+static pl_status sheet_row(sqlite3_stmt *thumbs, const pl_take_result *r, const pl_take_face *f,
                            const pl_image *photo, pl_image *sheet, int y, pl_font *font,
                            pl_font *small, pl_error *err)
 {
@@ -212,7 +218,7 @@ static pl_status sheet_row(pl_app *app, const pl_take_result *r, const pl_take_f
                                      (int)side, 0x808080, &crop, err);
     if (st == PL_OK) st = pl_image_paste(sheet, &crop, 10, y, THUMB, THUMB, err);
     int who = f->student >= 0 ? f->student : f->best_guess;
-    if (st == PL_OK && who >= 0 && student_thumbnail(app, r->students[who].id, &thumb, NULL) == PL_OK)
+    if (st == PL_OK && who >= 0 && student_thumbnail(thumbs, r->students[who].id, &thumb, NULL) == PL_OK)
         st = pl_image_paste(sheet, &thumb, 20 + THUMB, y, THUMB, THUMB, err);
     uint32_t color = decision_color(f->decision);
     pl_image_fill_rect(sheet, 30 + 2 * THUMB, y, 8, THUMB, color);
@@ -261,6 +267,8 @@ pl_status pl_take_write_outputs(pl_app *app, const pl_take_result *r, const char
     st = pl_font_open(NULL, 22, &font, err);
     if (st == PL_OK) st = pl_font_open(NULL, 16, &small, err);
     pl_image sheet = {0};
+    sqlite3_stmt *thumbs = NULL;
+    if (st == PL_OK) st = prepare_thumbnails(app, &thumbs, err);
     if (st == PL_OK) st = sheet_new(r, font, &sheet, err);
     /* Each photo is decoded once: its faces go on the contact sheet from
      * the clean pixels, then the boxes are drawn on it and it is saved. */
@@ -271,7 +279,7 @@ pl_status pl_take_write_outputs(pl_app *app, const pl_take_result *r, const char
         st = pl_app_load_photo(app, r->photos[p].path, &photo, err);
         for (int i = 0; i < r->n_faces && st == PL_OK; i++) {
             if (r->faces[i].photo != p) continue;
-            st = sheet_row(app, r, &r->faces[i], &photo, &sheet, y, font, small, err);
+            st = sheet_row(thumbs, r, &r->faces[i], &photo, &sheet, y, font, small, err);
             y += THUMB + 10;
         }
         if (st == PL_OK) st = annotate_photo(r, p, &photo, font, dir, err);
@@ -284,6 +292,7 @@ pl_status pl_take_write_outputs(pl_app *app, const pl_take_result *r, const char
     char csv[4096];
     pl_path_join(csv, sizeof csv, dir, "attendance.csv");
     if (st == PL_OK) st = write_csv(r, csv, err);
+    sqlite3_finalize(thumbs);
     pl_font_close(font);
     pl_font_close(small);
     return st;
