@@ -426,6 +426,51 @@ static void affine_sums(const pl_image *img, const float m[6], int k, int bgr, i
 }
 #endif
 
+#ifdef CROP_AVX2
+/* affine_sums with AVX2, as four_pixel_sums_avx2 does it: an inside
+ * sample's two taps in a row from one 8-byte load, multiplied by their two
+ * weights at once, then added one at a time, so each sum gets the same
+ * terms in the same order. */
+__attribute__((target("avx2"))) static void affine_sums_avx2(const pl_image *img, const float m[6], int k,
+                                                             int bgr, int x, int y, int n, float acc[4][3])
+{
+    int W = img->w, H = img->h, C = img->c;
+    size_t stride = (size_t)W * C;
+    __m256i order = _mm256_loadu_si256((const __m256i *)crop_pick[C == 4][bgr]);
+    __m128 a[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
+    for (int sy = 0; sy < k; sy++)
+        for (int sx = 0; sx < k; sx++)
+            for (int i = 0; i < n; i++) {
+                float ix, iy;
+                sample_point(m, k, x + i, y, sx, sy, &ix, &iy);
+                int x0 = floor_int(ix), y0 = floor_int(iy);
+                int inside = x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H &&
+                             (C >= 4 || x0 + 2 < W || y0 + 2 < H);
+                if (!inside) {
+                    pl_store3_ps(acc[i], a[i]);
+                    sample_add(img, ix, iy, bgr, acc[i]);
+                    a[i] = _mm_setr_ps(acc[i][0], acc[i][1], acc[i][2], 0.0f);
+                    continue;
+                }
+                float fx = ix - (float)x0, fy = iy - (float)y0;
+                const uint8_t *p = img->px + (size_t)y0 * stride + (size_t)x0 * C;
+                long long t8, b8;
+                memcpy(&t8, p, 8);
+                memcpy(&b8, p + stride, 8);
+                __m256 top = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(t8), order));
+                __m256 bottom = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(b8), order));
+                __m256 wx = _mm256_setr_m128(_mm_set1_ps(1 - fx), _mm_set1_ps(fx));
+                __m256 t = _mm256_mul_ps(_mm256_mul_ps(wx, _mm256_set1_ps(1 - fy)), top);
+                __m256 b = _mm256_mul_ps(_mm256_mul_ps(wx, _mm256_set1_ps(fy)), bottom);
+                a[i] = _mm_add_ps(a[i], _mm256_castps256_ps128(t));
+                a[i] = _mm_add_ps(a[i], _mm256_extractf128_ps(t, 1));
+                a[i] = _mm_add_ps(a[i], _mm256_castps256_ps128(b));
+                a[i] = _mm_add_ps(a[i], _mm256_extractf128_ps(b, 1));
+            }
+    for (int i = 0; i < n; i++) pl_store3_ps(acc[i], a[i]);
+}
+#endif
+
 void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec *spec,
                       float *out)
 {
@@ -433,6 +478,9 @@ void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec
     if (sample_axis_aligned(img, m, spec, k, out)) return;
     float inv_k2 = 1.0f / (float)(k * k);
     out_steps steps = out_layout(spec);
+#ifdef CROP_AVX2
+    int avx2 = pl_cpu_features()->avx2_fma;
+#endif
     for (int y = 0; y < spec->h; y++) {
         for (int x = 0; x < spec->w;) {
             float acc[4][3] = {{0}};
@@ -440,7 +488,11 @@ void pl_sample_affine(const pl_image *img, const float m[6], const pl_input_spec
 #ifdef __SSE2__
             if (img->c >= 3) {
                 n = spec->w - x < 4 ? spec->w - x : 4;
-                affine_sums(img, m, k, spec->bgr, x, y, n, acc);
+#ifdef CROP_AVX2
+                if (avx2) affine_sums_avx2(img, m, k, spec->bgr, x, y, n, acc);
+                else
+#endif
+                    affine_sums(img, m, k, spec->bgr, x, y, n, acc);
             } else
 #endif
                 for (int sy = 0; sy < k; sy++)
