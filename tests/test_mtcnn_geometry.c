@@ -114,6 +114,34 @@ TEST(nms_without_avx2_matches_the_plain_loop)
     pl_cpu_reload();
 }
 
+/* PNet's cells skipped by their logits (difference at or under the floor)
+ * are exactly cells whose probability, computed as the SOFTMAX op does,
+ * would not pass the threshold: 2 million pairs, dense around each
+ * threshold's boundary. And the floor is within 0.02 of the boundary, so
+ * few cells are computed in vain. */
+TEST(pnet_logit_floor_skips_only_cells_under_threshold)
+{
+    const float thresholds[] = {0.6f, 0.7f, 0.5f, 0.95f, 0.05f};
+    unsigned seed = 99;
+    for (int t = 0; t < 5; t++) {
+        float th = thresholds[t], floor = pl_mtcnn_logit_floor(th), edge = logf(th / (1 - th));
+        CHECK(floor < edge && floor > edge - 0.02f);
+        long wrong = 0;
+        for (int i = 0; i < 400000; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            float l0 = (float)(seed >> 8) / (float)(1 << 24) * 40.0f - 20.0f;
+            seed = seed * 1664525u + 1013904223u;
+            float u = (float)(seed >> 8) / (float)(1 << 24);
+            float d = i % 2 ? edge + (u - 0.5f) * 0.06f : (u - 0.5f) * 30.0f;
+            float l1 = l0 + d, p0, p1;
+            pl_softmax_pair(l0, l1, &p0, &p1);
+            if (l1 - l0 <= floor && p1 > th) wrong++;
+        }
+        CHECK_MSG(wrong == 0, "threshold %g: %ld cells skipped that pass", th, wrong);
+    }
+    CHECK(isinf(pl_mtcnn_logit_floor(0.0f)) && isinf(pl_mtcnn_logit_floor(1.0f)));
+}
+
 TEST(pyramid_starts_at_min_face_and_stops_at_short_side)
 {
     float s[64];

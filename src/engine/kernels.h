@@ -12,6 +12,7 @@
 #ifndef PL_KERNELS_H
 #define PL_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -152,6 +153,24 @@ void pl_pool_run(const pl_pool_shape *s, const float *x, const pl_epilogue *ep, 
  * pl_conv_plan_run_wide, whose extra pixels are never read). */
 void pl_pool_run_pitch(const pl_pool_shape *s, int in_pitch, const float *x,
                        const pl_epilogue *ep, float *y, int row_begin, int row_end);
+
+/* Softmax of one pair of logits exactly as the SOFTMAX op computes it
+ * (ops_ref.c: the larger as the max, the exponentials summed from zero,
+ * then the divisions): detector heads' two classes, here so that code
+ * reading logits gets the op's bits. */
+static inline void pl_softmax_pair(float a, float b, float *pa, float *pb)
+{
+    float m = -INFINITY;
+    m = a > m ? a : m;
+    m = b > m ? b : m;
+    float da = a - m, db = b - m;
+    float ea = da == 0.0f ? 1.0f : expf(da), eb = db == 0.0f ? 1.0f : expf(db); /* expf(0) is 1 */
+    float sum = 0.0f;
+    sum += ea;
+    sum += eb;
+    *pa = ea / sum;
+    *pb = eb / sum;
+}
 
 /* CPU features, detected once. */
 typedef struct pl_cpu {

@@ -863,18 +863,7 @@ static void task_softmax2(void *c, int t0, int t1)
     if (p1 > pairs) p1 = pairs;
     const float *xp = x->ns->in[0];
     float *yp = x->ns->out;
-    for (int64_t p = p0; p < p1; p++) {
-        float a = xp[2 * p], b = xp[2 * p + 1], m = -INFINITY;
-        m = a > m ? a : m;
-        m = b > m ? b : m;
-        float da = a - m, db = b - m;
-        float ea = da == 0.0f ? 1.0f : expf(da), eb = db == 0.0f ? 1.0f : expf(db);
-        float sum = 0.0f;
-        sum += ea;
-        sum += eb;
-        yp[2 * p] = ea / sum;
-        yp[2 * p + 1] = eb / sum;
-    }
+    for (int64_t p = p0; p < p1; p++) pl_softmax_pair(xp[2 * p], xp[2 * p + 1], &yp[2 * p], &yp[2 * p + 1]);
 }
 
 static void note_profile(pl_session *s, int i, double ms)

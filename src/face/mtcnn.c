@@ -47,6 +47,29 @@ static pl_graph *load_net(const char *file, pl_error *err)
     return pl_model_graph_load(path, err);
 }
 
+/* PNet's probabilities are needed only where they pass the stage's
+ * threshold, a few cells in a hundred: its graph ends at the logits
+ * instead (the SOFTMAX node then has no reader and is removed), and
+ * pnet_level computes the probability, with the op's own arithmetic
+ * (pl_softmax_pair), for the cells that may pass. */
+static pl_status pnet_outputs_logits(pl_graph *g, pl_error *err)
+{
+    for (int i = 0; i < g->n_outputs; i++) {
+        int n = pl_graph_producer(g, g->outputs[i]);
+        if (n >= 0 && g->nodes[n].op == PL_OP_SOFTMAX) g->outputs[i] = g->nodes[n].inputs[0];
+    }
+    return pl_graph_optimize(g, err);
+}
+
+float pl_mtcnn_logit_floor(float threshold)
+{
+    /* p(face) = 1 / (1 + exp(l0 - l1)) > t  <=>  l1 - l0 > log(t / (1 - t)).
+     * The margin covers the rounding of expf, the sum and the division
+     * (a few parts in 10^7) many times over. */
+    if (!(threshold > 0.0f && threshold < 1.0f)) return -INFINITY;
+    return logf(threshold / (1.0f - threshold)) - 0.01f;
+}
+
 pl_mtcnn *pl_mtcnn_new(int n_threads, pl_error *err)
 {
     static const char *files[3] = {"expo/pnet.tflite", "expo/rnet.tflite", "expo/onet.tflite"};
@@ -62,7 +85,8 @@ pl_mtcnn *pl_mtcnn_new(int n_threads, pl_error *err)
     }
     for (int i = 0; i < 3; i++) {
         m->net[i] = load_net(files[i], err);
-        if (!m->net[i] || !(m->sess[i] = pl_session_new(m->net[i], n_threads, err))) {
+        if (!m->net[i] || (i == 0 && pnet_outputs_logits(m->net[0], err) != PL_OK) ||
+            !(m->sess[i] = pl_session_new(m->net[i], n_threads, err))) {
             pl_mtcnn_free(m);
             return NULL;
         }
@@ -327,6 +351,7 @@ static pl_status pnet_level(pl_mtcnn *m, const pl_image *lvl, float scale,
 {
     pl_session *s = m->sess[0];
     int n_out = m->net[0]->n_outputs, lw = lvl->w, lh = lvl->h;
+    float floor = pl_mtcnn_logit_floor(threshold);
     for (int c0 = 0; c0 + PNET_CELL <= lw; c0 += PNET_STRIP - PNET_OVERLAP) {
         int rows = lw - c0 < PNET_STRIP ? lw - c0 : PNET_STRIP;
         if (plan_for(m, 0, 1, rows, lh, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
@@ -334,9 +359,9 @@ static pl_status pnet_level(pl_mtcnn *m, const pl_image *lvl, float scale,
         if (pl_session_run(s, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         int rank;
         int64_t pd[PL_MAX_RANK], rd[PL_MAX_RANK];
-        const float *prob = output_with_last_dim(s, n_out, 2, &rank, pd);
+        const float *logit = output_with_last_dim(s, n_out, 2, &rank, pd);
         const float *reg = output_with_last_dim(s, n_out, 4, &rank, rd);
-        if (!prob || !reg || rank != 4)
+        if (!logit || !reg || rank != 4)
             return pl_fail(err, PL_ERR_FORMAT, "pnet: unexpected outputs");
         int ow = (int)pd[1], oh = (int)pd[2];
         int last = c0 + rows >= lw;
@@ -344,7 +369,9 @@ static pl_status pnet_level(pl_mtcnn *m, const pl_image *lvl, float scale,
         for (int a = 0; a < keep_rows && a < ow; a++) {
             for (int b = 0; b < oh; b++) {
                 size_t k = (size_t)a * oh + b;
-                float score = prob[k * 2 + 1];
+                float l0 = logit[k * 2], l1 = logit[k * 2 + 1], p0, score;
+                if (l1 - l0 <= floor) continue; /* its probability is below threshold */
+                pl_softmax_pair(l0, l1, &p0, &score);
                 if (score <= threshold) continue;
                 float x = (float)(c0 / PNET_STRIDE + a), y = (float)b;
                 pl_mtcnn_box box = {0};

@@ -57,6 +57,10 @@ typedef struct pl_mtcnn_box {
  * intersection over the smaller area; +1 pixel convention as in Box.kt.
  * Compacts the survivors to the front and returns how many there are. */
 int pl_mtcnn_nms(pl_mtcnn_box *boxes, int n, float threshold, int use_min);
+/* The PNet logit difference (face minus not-face) at or under which a
+ * cell's probability cannot pass threshold (-inf when every cell must be
+ * computed). */
+float pl_mtcnn_logit_floor(float threshold);
 /* Pyramid scales for an image of w×h: 12/min_face, then ×factor while the
  * scaled short side stays ≥ 12. Returns the count (≤ max). */
 int pl_mtcnn_scales(int w, int h, int min_face, float factor, float *scales,
