@@ -28,6 +28,7 @@ struct pl_mtcnn {
     pl_session *sess[3];
     pl_threadpool *pool;   /* pyramid levels and stage crops, item by item */
     int64_t planned[3][4]; /* the input shape each session is planned for   */
+    int pnet_logits;       /* PNet's class output is logits (pnet_outputs_logits) */
 };
 
 void pl_mtcnn_default_options(pl_mtcnn_options *opt)
@@ -51,14 +52,19 @@ static pl_graph *load_net(const char *file, pl_error *err)
  * threshold, a few cells in a hundred: its graph ends at the logits
  * instead (the SOFTMAX node then has no reader and is removed), and
  * pnet_level computes the probability, with the op's own arithmetic
- * (pl_softmax_pair), for the cells that may pass. */
-static pl_status pnet_outputs_logits(pl_graph *g, pl_error *err)
+ * (pl_softmax_pair), for the cells that may pass. *found says whether
+ * the graph ended in a softmax (if not, its output is used as it is). */
+static pl_status pnet_outputs_logits(pl_graph *g, int *found, pl_error *err)
 {
+    *found = 0;
     for (int i = 0; i < g->n_outputs; i++) {
         int n = pl_graph_producer(g, g->outputs[i]);
-        if (n >= 0 && g->nodes[n].op == PL_OP_SOFTMAX) g->outputs[i] = g->nodes[n].inputs[0];
+        if (n >= 0 && g->nodes[n].op == PL_OP_SOFTMAX) {
+            g->outputs[i] = g->nodes[n].inputs[0];
+            *found = 1;
+        }
     }
-    return pl_graph_optimize(g, err);
+    return *found ? pl_graph_optimize(g, err) : PL_OK;
 }
 
 float pl_mtcnn_logit_floor(float threshold)
@@ -85,7 +91,7 @@ pl_mtcnn *pl_mtcnn_new(int n_threads, pl_error *err)
     }
     for (int i = 0; i < 3; i++) {
         m->net[i] = load_net(files[i], err);
-        if (!m->net[i] || (i == 0 && pnet_outputs_logits(m->net[0], err) != PL_OK) ||
+        if (!m->net[i] || (i == 0 && pnet_outputs_logits(m->net[0], &m->pnet_logits, err) != PL_OK) ||
             !(m->sess[i] = pl_session_new(m->net[i], n_threads, err))) {
             pl_mtcnn_free(m);
             return NULL;
@@ -359,9 +365,9 @@ static pl_status pnet_level(pl_mtcnn *m, const pl_image *lvl, float scale,
         if (pl_session_run(s, err) != PL_OK) return err ? err->code : PL_ERR_INTERNAL;
         int rank;
         int64_t pd[PL_MAX_RANK], rd[PL_MAX_RANK];
-        const float *logit = output_with_last_dim(s, n_out, 2, &rank, pd);
+        const float *cls = output_with_last_dim(s, n_out, 2, &rank, pd);
         const float *reg = output_with_last_dim(s, n_out, 4, &rank, rd);
-        if (!logit || !reg || rank != 4)
+        if (!cls || !reg || rank != 4)
             return pl_fail(err, PL_ERR_FORMAT, "pnet: unexpected outputs");
         int ow = (int)pd[1], oh = (int)pd[2];
         int last = c0 + rows >= lw;
@@ -369,9 +375,11 @@ static pl_status pnet_level(pl_mtcnn *m, const pl_image *lvl, float scale,
         for (int a = 0; a < keep_rows && a < ow; a++) {
             for (int b = 0; b < oh; b++) {
                 size_t k = (size_t)a * oh + b;
-                float l0 = logit[k * 2], l1 = logit[k * 2 + 1], p0, score;
-                if (l1 - l0 <= floor) continue; /* its probability is below threshold */
-                pl_softmax_pair(l0, l1, &p0, &score);
+                float l0 = cls[k * 2], l1 = cls[k * 2 + 1], p0, score = l1;
+                if (m->pnet_logits) {
+                    if (l1 - l0 <= floor) continue; /* its probability is below threshold */
+                    pl_softmax_pair(l0, l1, &p0, &score);
+                }
                 if (score <= threshold) continue;
                 float x = (float)(c0 / PNET_STRIDE + a), y = (float)b;
                 pl_mtcnn_box box = {0};
