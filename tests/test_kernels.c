@@ -600,6 +600,73 @@ TEST(pool_max_in_order_avx2) { check_max_pool_in_order("avx2"); }
 TEST(pool_pool2_avx512) { check_pool2("avx512"); }
 TEST(pool_pool2_avx2) { check_pool2("avx2"); }
 
+/* A convolution and its 2x2/2 max pool in one pass, output pixels in the
+ * lanes (pl_conv_plan_run_pool2, kernels_simd.h) bit for bit against the
+ * convolution then the pool: PNet's stem (3x3, 3 -> 10: the tile with
+ * taps fixed at compile time) and other filters, channel counts and
+ * register tiles; widths of whole tiles, tails and odd sizes; SAME (a
+ * last one-column window) and VALID pools; activations on the
+ * convolution and on the pool; rows in two calls (the second refills
+ * the ring mid-image). */
+static void check_conv_pool2(const char *level)
+{
+    if (!use_level(level)) {
+        use_level("avx512");
+        SKIP("this CPU has no %s", level);
+    }
+    /* in_c, out_c, k, in_h, in_w */
+    static const int shapes[][5] = {
+        {3, 10, 3, 12, 12}, {3, 10, 3, 37, 71}, {3, 10, 3, 20, 100}, {3, 10, 3, 9, 34},
+        {3, 8, 3, 15, 45},  {2, 12, 2, 11, 40}, {4, 16, 5, 14, 70},  {1, 4, 1, 9, 33},
+    };
+    static const pl_act conv_acts[] = {PL_ACT_PRELU, PL_ACT_RELU, PL_ACT_NONE, PL_ACT_TANH};
+    int ran = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int a = 0; a < 4; a++)
+            for (int same = 0; same < 2; same++) {
+                const int *d = shapes[i];
+                pl_conv_shape s = {.n = 1, .in_h = d[3], .in_w = d[4], .in_c = d[0],
+                                   .out_h = d[3] - d[2] + 1, .out_w = d[4] - d[2] + 1, .out_c = d[1],
+                                   .kh = d[2], .kw = d[2], .stride_h = 1, .stride_w = 1,
+                                   .dilation_h = 1, .dilation_w = 1, .groups = 1};
+                pl_pool_shape ps = {.n = 1, .in_h = s.out_h, .in_w = s.out_w, .c = s.out_c,
+                                    .out_h = same ? (s.out_h + 1) / 2 : s.out_h / 2,
+                                    .out_w = same ? (s.out_w + 1) / 2 : s.out_w / 2,
+                                    .kh = 2, .kw = 2, .stride_h = 2, .stride_w = 2, .is_max = 1};
+                size_t nx = (size_t)s.in_h * s.in_w * s.in_c, nc = (size_t)s.out_h * s.out_w * s.out_c;
+                size_t ny = (size_t)ps.out_h * ps.out_w * ps.c;
+                float *x = rand_buf(nx), *w = rand_buf((size_t)s.out_c * s.kh * s.kw * s.in_c);
+                float *b = rand_buf(s.out_c), *slope = rand_buf(s.out_c), *conv_out = malloc(nc * sizeof(float));
+                float *want = malloc(ny * sizeof(float)), *y = malloc(ny * sizeof(float));
+                pl_epilogue ep = {.act = conv_acts[a], .slope = slope};
+                pl_epilogue pool_ep = {.act = a == 3 ? PL_ACT_RELU : PL_ACT_NONE};
+                pl_conv_plan *p = pl_conv_plan_new(&s, w, b, &ep);
+                size_t floats = pl_conv_plan_pool2_floats(p, &ps, &pool_ep);
+                if (floats) {
+                    float *scratch = malloc(floats * sizeof(float));
+                    pl_conv_plan_run_item(p, x, conv_out, 0, s.out_h);
+                    pl_pool_run(&ps, conv_out, &pool_ep, want, 0, ps.out_h);
+                    memset(y, 0xff, ny * sizeof(float));
+                    pl_conv_plan_run_pool2(p, &ps, &pool_ep, x, y, 0, ps.out_h / 3, scratch);
+                    pl_conv_plan_run_pool2(p, &ps, &pool_ep, x, y, ps.out_h / 3, ps.out_h, scratch);
+                    CHECK_MSG(memcmp(y, want, ny * sizeof(float)) == 0,
+                              "%s conv+pool2 %dx%d %d->%d %dx%d act %d %s: not bit-identical", level,
+                              s.kh, s.kw, s.in_c, s.out_c, s.in_h, s.in_w, (int)ep.act, same ? "SAME" : "VALID");
+                    free(scratch);
+                    ran++;
+                }
+                pl_conv_plan_free(p);
+                free(x), free(w), free(b), free(slope), free(conv_out), free(want), free(y);
+            }
+    /* All but the 16-channel layer on AVX2 (16 accumulators do not fit). */
+    CHECK_MSG(ran >= 7 * 4 * 2, "%s: only %d conv+pool2 cases ran", level, ran);
+    unsetenv("PL_CPU");
+    pl_cpu_reload();
+}
+
+TEST(conv_pool2_pixel_lanes_avx512) { check_conv_pool2("avx512"); }
+TEST(conv_pool2_pixel_lanes_avx2) { check_conv_pool2("avx2"); }
+
 TEST(pool_avx512_matches_ref) { check_all_pools("avx512"); }
 TEST(pool_avx2_matches_ref) { check_all_pools("avx2"); }
 TEST(pool_generic_is_ref) { check_all_pools("generic"); }

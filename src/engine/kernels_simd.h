@@ -903,6 +903,9 @@ typedef struct pool2_layout {
     size_t ring;   /* floats of the kept rows                             */
 } pool2_layout;
 
+/* Input rows the ring may keep (kh + 1): filters of up to 15 rows. */
+#define POOL2_ROWS_MAX 16
+
 /* Pixel vectors per tile: as many accumulators as the registers hold,
  * with one for the input vectors and one for a weight; at most 3. */
 ALWAYS_INLINE int pool2_npv(int oct)
@@ -953,88 +956,139 @@ static void SUFFIX(pool2_split_row)(const pl_conv_plan *p, const pool2_layout *L
         }
 }
 
-/* One row of one parity: the convolution at columns 2j + e for j in
- * [0, cnt), its activation, then into the running maxima m (first: m is
- * set). OCT channels (>= the layer's; the packed weights are zero past
- * them), NPV vectors of pixels per tile. */
-ALWAYS_INLINE void pool2_row(const pl_conv_plan *p, const pool2_layout *L, const float *ring,
-                             int r, int e, int cnt, int first, float *m, const int OCT,
-                             const int NPV)
+/* One tile of one pass: the convolution of row r at columns 2j + e for
+ * the tile's pixels j in [j0, j0 + NPV*VL) (rows: the ring rows r, r+1,
+ * ...), its activation, then into the tile's running maxima mt (OCT
+ * channel rows of NPV*VL floats; first: mt is set). Only the lanes below
+ * cnt, the pass's columns, are stored. OCT channels (>= the layer's; the
+ * packed weights are zero past them), NPV vectors of pixels per tile;
+ * KH, KW, CI: the filter and input channels when known at compile time
+ * (PNet's 3x3x3 stem: the tap loop unrolls whole), else 0. */
+ALWAYS_INLINE void pool2_tile(const pl_conv_plan *p, const pool2_layout *L, const float *const *rows,
+                              int e, int j0, int cnt, int first, float *mt, const int OCT, const int NPV,
+                              const int KH, const int KW, const int CI)
 {
     const pl_conv_shape *s = &p->s;
-    const int C = s->in_c, nb = p->nb;
-    const size_t slot = (size_t)C * 2 * L->hw;
-    for (int j0 = 0; j0 < cnt; j0 += NPV * VL) {
-        vec acc[16][3];
+    const int kh = KH ? KH : s->kh, kw = KW ? KW : s->kw, C = CI ? CI : s->in_c, nb = p->nb;
+    const size_t hw = (size_t)L->hw;
+    vec acc[16][3];
 #pragma GCC unroll 16
-        for (int c = 0; c < OCT; c++)
+    for (int c = 0; c < OCT; c++)
 #pragma GCC unroll 3
-            for (int v = 0; v < NPV; v++) acc[c][v] = V_BCAST(p->bias + c);
-        for (int ky = 0; ky < s->kh; ky++) {
-            const float *row = ring + (size_t)((r + ky) % L->rows) * slot;
-            const float *wk = p->w + (size_t)ky * s->kw * C * nb;
-            for (int kx = 0; kx < s->kw; kx++) {
-                const float *pl = row + (size_t)((e + kx) & 1) * L->hw + j0 + ((e + kx) >> 1);
-                for (int ci = 0; ci < C; ci++, wk += nb, pl += 2 * L->hw) {
-                    vec xv[3];
+        for (int v = 0; v < NPV; v++) acc[c][v] = V_BCAST(p->bias + c);
 #pragma GCC unroll 3
-                    for (int v = 0; v < NPV; v++) xv[v] = V_LOAD(pl + v * VL);
+    for (int ky = 0; ky < kh; ky++) {
+        const float *wk = p->w + (size_t)ky * kw * C * nb;
+#pragma GCC unroll 3
+        for (int kx = 0; kx < kw; kx++) {
+            const float *pl = rows[ky] + (size_t)((e + kx) & 1) * hw + j0 + ((e + kx) >> 1);
+#pragma GCC unroll 4
+            for (int ci = 0; ci < C; ci++, wk += nb, pl += 2 * hw) {
+                vec xv[3];
+#pragma GCC unroll 3
+                for (int v = 0; v < NPV; v++) xv[v] = V_LOAD(pl + v * VL);
 #pragma GCC unroll 16
-                    for (int c = 0; c < OCT; c++) {
-                        vec w = V_BCAST(wk + c);
+                for (int c = 0; c < OCT; c++) {
+                    vec w = V_BCAST(wk + c);
 #pragma GCC unroll 3
-                        for (int v = 0; v < NPV; v++) acc[c][v] = V_FMA(xv[v], w, acc[c][v]);
-                    }
+                    for (int v = 0; v < NPV; v++) acc[c][v] = V_FMA(xv[v], w, acc[c][v]);
                 }
             }
         }
-        const pl_epilogue *ep = &p->ep;
+    }
+    const pl_epilogue *ep = &p->ep;
 #pragma GCC unroll 16
-        for (int c = 0; c < OCT; c++)
+    for (int c = 0; c < OCT; c++)
 #pragma GCC unroll 3
-            for (int v = 0; v < NPV; v++) {
-                vec a = acc[c][v];
-                /* tile_finish's activations, one channel per vector. */
-                if (ep->act == PL_ACT_PRELU) a = V_NEGSEL(a, V_BCAST(p->slope + c));
-                else if (ep->act == PL_ACT_RELU) a = V_MAX(a, V_ZERO());
-                else if (ep->act != PL_ACT_NONE) a = act_vec(a, ep, NULL);
-                float *mp = m + (size_t)c * L->jpad + j0 + v * VL;
-                int n = cnt - (j0 + v * VL);
-                if (n <= 0) continue;
-                if (!first) a = V_MAX(n >= VL ? V_LOAD(mp) : V_LOAD_PART(mp, n), a);
-                if (n >= VL) V_STORE(mp, a);
-                else V_STORE_PART(mp, a, n);
-            }
+        for (int v = 0; v < NPV; v++) {
+            vec a = acc[c][v];
+            /* tile_finish's activations, one channel per vector. */
+            if (ep->act == PL_ACT_PRELU) a = V_NEGSEL(a, V_BCAST(p->slope + c));
+            else if (ep->act == PL_ACT_RELU) a = V_MAX(a, V_ZERO());
+            else if (ep->act != PL_ACT_NONE) a = act_vec(a, ep, NULL);
+            float *mp = mt + (size_t)(c * NPV + v) * VL;
+            int n = cnt - (j0 + v * VL);
+            if (n <= 0) continue;
+            if (!first) a = V_MAX(n >= VL ? V_LOAD(mp) : V_LOAD_PART(mp, n), a);
+            if (n >= VL) V_STORE(mp, a);
+            else V_STORE_PART(mp, a, n);
+        }
+}
+
+typedef void (*pool2_tile_fn)(const pl_conv_plan *, const pool2_layout *, const float *const *, int,
+                              int, int, int, float *);
+
+/* One pooled row, a tile at a time: the tile's passes (conv row 0 even,
+ * row 0 odd, row 1 even, row 1 odd: pl_pool's order) into its maxima,
+ * which stay in L1, then the pool's activation and the tile's pixels
+ * into yr (NHWC). Tile by tile, the ring rows under a tile are read by
+ * all its passes while in L1 (pass by pass, rows and maxima were more
+ * than L1 holds). rows: ring rows 2*oy .. 2*oy + kh; nr: conv rows. */
+
+ALWAYS_INLINE void pool2_pooled_row(const pl_conv_plan *p, const pool2_layout *L,
+                                    const float *const *rows, int nr, int ce, int co,
+                                    const pl_epilogue *pep, float *yr, int pw, pool2_tile_fn run_tile,
+                                    const int tile)
+{
+    const int C = p->ocg, NPV = tile / VL;
+    float mt[16 * 3 * VL] __attribute__((aligned(64)));
+    for (int j0 = 0; j0 < pw; j0 += tile) {
+        for (int k = 0; k < 2 * nr; k++)
+            run_tile(p, L, rows + k / 2, k & 1, j0, k & 1 ? co : ce, k == 0, mt);
+        if (pep && pep->act != PL_ACT_NONE)
+            for (int c = 0; c < C; c++)
+                for (int v = 0; v < NPV; v++) {
+                    float *mp = mt + (size_t)(c * NPV + v) * VL;
+                    V_STORE(mp, act_vec(V_LOAD(mp), pep, NULL));
+                }
+        /* Channel rows back to pixels. */
+        int n = pw - j0 < tile ? pw - j0 : tile, j = 0;
+        float *yt = yr + (size_t)j0 * C;
+#ifdef POOL2_PERMUTES
+        for (; j + 16 <= n; j += 16) pool2_transpose_avx512(mt + j, tile, C, yt + (size_t)j * C);
+#endif
+        for (; j < n; j++)
+            for (int c = 0; c < C; c++) yt[(size_t)j * C + c] = mt[(size_t)c * tile + j];
     }
 }
 
-#define POOL2_FN(OCT)                                                          \
-    static void SUFFIX(pool2_row_##OCT)(const pl_conv_plan *p, const pool2_layout *L,  \
-                                        const float *ring, int r, int e, int cnt,   \
-                                        int first, float *m)                        \
-    {                                                                          \
-        pool2_row(p, L, ring, r, e, cnt, first, m, OCT, pool2_npv(OCT));       \
+/* The tile, out of line: one copy of its unrolled taps (inlined into
+ * the pass loop, gcc copied it per pass; 27 KB of code). */
+#define POOL2_FN(NAME, OCT, KH, KW, CI)                                                         \
+    static __attribute__((noinline)) void SUFFIX(pool2_tile_##NAME)(                           \
+        const pl_conv_plan *p, const pool2_layout *L, const float *const *rows, int e, int j0,  \
+        int cnt, int first, float *mt)                                                          \
+    {                                                                                           \
+        pool2_tile(p, L, rows, e, j0, cnt, first, mt, OCT, pool2_npv(OCT), KH, KW, CI);         \
+    }                                                                                           \
+    static void SUFFIX(pool2_##NAME)(const pl_conv_plan *p, const pool2_layout *L,             \
+                                     const float *const *rows, int nr, int ce, int co,         \
+                                     const pl_epilogue *pep, float *yr, int pw)                 \
+    {                                                                                           \
+        pool2_pooled_row(p, L, rows, nr, ce, co, pep, yr, pw, SUFFIX(pool2_tile_##NAME),        \
+                         pool2_npv(OCT) * VL);                                                  \
     }
-POOL2_FN(4)
-POOL2_FN(8)
-POOL2_FN(10)
-POOL2_FN(12)
+POOL2_FN(4, 4, 0, 0, 0)
+POOL2_FN(8, 8, 0, 0, 0)
+POOL2_FN(10, 10, 0, 0, 0)
+POOL2_FN(12, 12, 0, 0, 0)
 #if V_REGS > 16
-POOL2_FN(16)
+POOL2_FN(16, 16, 0, 0, 0)
 #endif
+/* PNet's stem: 3x3 taps of 3 channels, 10 output channels. */
+POOL2_FN(10_k3c3, 10, 3, 3, 3)
 
-typedef void (*pool2_fn)(const pl_conv_plan *, const pool2_layout *, const float *, int, int,
-                         int, int, float *);
+typedef void (*pool2_fn)(const pl_conv_plan *, const pool2_layout *, const float *const *, int, int,
+                         int, const pl_epilogue *, float *, int);
 
 /* The register tile for ocg channels: the smallest instantiated count
  * that holds them (0: none). */
 static int SUFFIX(pool2_oct)(int ocg, pool2_fn *fn)
 {
     static const int octs[] = {4, 8, 10, 12, 16};
-    static const pool2_fn fns[] = {SUFFIX(pool2_row_4), SUFFIX(pool2_row_8), SUFFIX(pool2_row_10),
-                                   SUFFIX(pool2_row_12),
+    static const pool2_fn fns[] = {SUFFIX(pool2_4), SUFFIX(pool2_8), SUFFIX(pool2_10), SUFFIX(pool2_12),
 #if V_REGS > 16
-                                   SUFFIX(pool2_row_16)
+                                   SUFFIX(pool2_16)
 #else
                                    NULL
 #endif
@@ -1050,9 +1104,8 @@ static int SUFFIX(pool2_oct)(int ocg, pool2_fn *fn)
 size_t SUFFIX(pl_conv_pool2_floats)(const pl_conv_plan *p)
 {
     int oct = SUFFIX(pool2_oct)(p->ocg, NULL);
-    if (!oct || oct > p->nb) return 0;
-    pool2_layout L = SUFFIX(pool2_layout_of)(p, oct);
-    return L.ring + (size_t)oct * L.jpad;
+    if (!oct || oct > p->nb || p->s.kh + 1 > POOL2_ROWS_MAX) return 0;
+    return SUFFIX(pool2_layout_of)(p, oct).ring;
 }
 
 /* Pooled rows [o0, o1) of one item (kernels.h, pl_conv_plan_run_pool2). */
@@ -1062,9 +1115,11 @@ void SUFFIX(pl_conv_pool2)(const pl_conv_plan *p, const pl_pool_shape *ps, const
     const pl_conv_shape *s = &p->s;
     pool2_fn fn = NULL;
     int oct = SUFFIX(pool2_oct)(p->ocg, &fn);
+    if (oct == 10 && s->kh == 3 && s->kw == 3 && s->in_c == 3) fn = SUFFIX(pool2_10_k3c3);
     pool2_layout L = SUFFIX(pool2_layout_of)(p, oct);
-    float *ring = scratch, *m = scratch + L.ring;
+    float *ring = scratch;
     const int pw = ps->out_w, C = p->ocg;
+    const size_t slot = (size_t)s->in_c * 2 * L.hw;
     /* Columns of each parity under a pooled column (VALID drops a last
      * odd convolution column; SAME keeps a last window of one column). */
     int ce = (s->out_w + 1) / 2 < pw ? (s->out_w + 1) / 2 : pw;
@@ -1075,21 +1130,9 @@ void SUFFIX(pl_conv_pool2)(const pl_conv_plan *p, const pl_pool_shape *ps, const
         int need = r0 + nr + s->kh - 1;
         for (int iy = next > r0 ? next : r0; iy < need; iy++) SUFFIX(pool2_split_row)(p, &L, x, iy, ring);
         next = need;
-        for (int k = 0; k < 2 * nr; k++) fn(p, &L, ring, r0 + k / 2, k & 1, k & 1 ? co : ce, k == 0, m);
-        if (pep && pep->act != PL_ACT_NONE)
-            for (int c = 0; c < C; c++)
-                for (int j = 0; j < pw; j += VL) {
-                    float *mp = m + (size_t)c * L.jpad + j;
-                    V_STORE(mp, act_vec(V_LOAD(mp), pep, NULL));
-                }
-        /* Channel planes back to pixels (NHWC). */
-        float *yr = y + (size_t)oy * pw * C;
-        int j = 0;
-#ifdef POOL2_PERMUTES
-        for (; j + 16 <= pw; j += 16) pool2_transpose_avx512(m + j, L.jpad, C, yr + (size_t)j * C);
-#endif
-        for (; j < pw; j++)
-            for (int c = 0; c < C; c++) yr[(size_t)j * C + c] = m[(size_t)c * L.jpad + j];
+        const float *rows[POOL2_ROWS_MAX];
+        for (int i = 0; i < L.rows; i++) rows[i] = ring + (size_t)((r0 + i) % L.rows) * slot;
+        fn(p, &L, rows, nr, ce, co, pep, y + (size_t)oy * pw * C, pw);
     }
 }
 
