@@ -84,18 +84,25 @@ static inline void pool2_split3_avx512(const float *src, float *const d[6])
 static inline void pool2_transpose_avx512(const float *m, size_t pitch, int C, float *y)
 {
     __m512 r[16], t[16];
+    /* Unrolled whole, r and t stay in registers (as loops, gcc kept them
+     * on the stack: a load and a store around every shuffle). */
+#pragma GCC unroll 16
     for (int c = 0; c < 16; c++) r[c] = c < C ? _mm512_loadu_ps(m + (size_t)c * pitch) : _mm512_setzero_ps();
+#pragma GCC unroll 8
     for (int i = 0; i < 16; i += 2) {
         t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
         t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
     }
+#pragma GCC unroll 4
     for (int i = 0; i < 16; i += 4)
+#pragma GCC unroll 2
         for (int k = 0; k < 2; k++) {
             __m512d a = _mm512_castps_pd(t[i + k]), b = _mm512_castps_pd(t[i + 2 + k]);
             r[i + 2 * k] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
             r[i + 2 * k + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
         }
     /* r[4g + k], 128-bit block b: pixel 4b + k, channels 4g .. 4g+3. */
+#pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         t[k] = _mm512_shuffle_f32x4(r[k], r[4 + k], 0x88);      /* blocks 0,2 of g0 | g1 */
         t[4 + k] = _mm512_shuffle_f32x4(r[k], r[4 + k], 0xdd);  /* blocks 1,3 */
@@ -103,12 +110,14 @@ static inline void pool2_transpose_avx512(const float *m, size_t pitch, int C, f
         t[12 + k] = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0xdd);
     }
     /* t[k]: pixels k (g0, g1), 8+k (g0, g1); t[4+k]: 4+k, 12+k; t[8..]: g2, g3. */
+#pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         r[k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0x88);          /* pixel k      */
         r[8 + k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0xdd);      /* pixel 8 + k  */
         r[4 + k] = _mm512_shuffle_f32x4(t[4 + k], t[12 + k], 0x88); /* pixel 4 + k  */
         r[12 + k] = _mm512_shuffle_f32x4(t[4 + k], t[12 + k], 0xdd);/* pixel 12 + k */
     }
+#pragma GCC unroll 16
     for (int p = 0; p < 16; p++) {
         if (p * C + 16 <= 16 * C) _mm512_storeu_ps(y + p * C, r[p]);
         else _mm512_mask_storeu_ps(y + p * C, (__mmask16)((1u << C) - 1), r[p]);

@@ -1028,9 +1028,9 @@ typedef void (*pool2_tile_fn)(const pl_conv_plan *, const pool2_layout *, const 
 ALWAYS_INLINE void pool2_pooled_row(const pl_conv_plan *p, const pool2_layout *L,
                                     const float *const *rows, int nr, int ce, int co,
                                     const pl_epilogue *pep, float *yr, int pw, pool2_tile_fn run_tile,
-                                    const int tile)
+                                    const int tile, const int OC)
 {
-    const int C = p->ocg, NPV = tile / VL;
+    const int C = OC ? OC : p->ocg, NPV = tile / VL;
     float mt[16 * 3 * VL] __attribute__((aligned(64)));
     for (int j0 = 0; j0 < pw; j0 += tile) {
         for (int k = 0; k < 2 * nr; k++)
@@ -1054,7 +1054,7 @@ ALWAYS_INLINE void pool2_pooled_row(const pl_conv_plan *p, const pool2_layout *L
 
 /* The tile, out of line: one copy of its unrolled taps (inlined into
  * the pass loop, gcc copied it per pass; 27 KB of code). */
-#define POOL2_FN(NAME, OCT, KH, KW, CI)                                                         \
+#define POOL2_FN(NAME, OCT, KH, KW, CI, OC)                                                     \
     static __attribute__((noinline)) void SUFFIX(pool2_tile_##NAME)(                           \
         const pl_conv_plan *p, const pool2_layout *L, const float *const *rows, int e, int j0,  \
         int cnt, int first, float *mt)                                                          \
@@ -1066,17 +1066,18 @@ ALWAYS_INLINE void pool2_pooled_row(const pl_conv_plan *p, const pool2_layout *L
                                      const pl_epilogue *pep, float *yr, int pw)                 \
     {                                                                                           \
         pool2_pooled_row(p, L, rows, nr, ce, co, pep, yr, pw, SUFFIX(pool2_tile_##NAME),        \
-                         pool2_npv(OCT) * VL);                                                  \
+                         pool2_npv(OCT) * VL, OC);                                              \
     }
-POOL2_FN(4, 4, 0, 0, 0)
-POOL2_FN(8, 8, 0, 0, 0)
-POOL2_FN(10, 10, 0, 0, 0)
-POOL2_FN(12, 12, 0, 0, 0)
+POOL2_FN(4, 4, 0, 0, 0, 0)
+POOL2_FN(8, 8, 0, 0, 0, 0)
+POOL2_FN(10, 10, 0, 0, 0, 0)
+POOL2_FN(12, 12, 0, 0, 0, 0)
 #if V_REGS > 16
-POOL2_FN(16, 16, 0, 0, 0)
+POOL2_FN(16, 16, 0, 0, 0, 0)
 #endif
-/* PNet's stem: 3x3 taps of 3 channels, 10 output channels. */
-POOL2_FN(10_k3c3, 10, 3, 3, 3)
+/* PNet's stem: 3x3 taps of 3 channels, 10 output channels (the transpose
+ * to pixels then drops its empty channel rows and branches). */
+POOL2_FN(10_k3c3, 10, 3, 3, 3, 10)
 
 typedef void (*pool2_fn)(const pl_conv_plan *, const pool2_layout *, const float *const *, int, int,
                          int, const pl_epilogue *, float *, int);
@@ -1115,7 +1116,7 @@ void SUFFIX(pl_conv_pool2)(const pl_conv_plan *p, const pl_pool_shape *ps, const
     const pl_conv_shape *s = &p->s;
     pool2_fn fn = NULL;
     int oct = SUFFIX(pool2_oct)(p->ocg, &fn);
-    if (oct == 10 && s->kh == 3 && s->kw == 3 && s->in_c == 3) fn = SUFFIX(pool2_10_k3c3);
+    if (p->ocg == 10 && s->kh == 3 && s->kw == 3 && s->in_c == 3) fn = SUFFIX(pool2_10_k3c3);
     pool2_layout L = SUFFIX(pool2_layout_of)(p, oct);
     float *ring = scratch;
     const int pw = ps->out_w, C = p->ocg;
