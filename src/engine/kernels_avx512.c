@@ -65,10 +65,14 @@ static inline void pool2_split3_avx512(const float *src, float *const d[6])
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     __m512 in[6];
+#pragma GCC unroll 6
     for (int k = 0; k < 6; k++) in[k] = _mm512_loadu_ps(src + 16 * k);
+    /* Unrolled: the permute indices stay in registers across calls. */
+#pragma GCC unroll 3
     for (int ci = 0; ci < 3; ci++) {
         __m512i i1 = _mm512_loadu_si512(idx[ci][0]), i2 = _mm512_loadu_si512(idx[ci][1]);
         __m512 half[2];
+#pragma GCC unroll 2
         for (int h = 0; h < 2; h++)
             half[h] = _mm512_permutex2var_ps(_mm512_permutex2var_ps(in[3 * h], i1, in[3 * h + 1]), i2,
                                              in[3 * h + 2]);
