@@ -1027,14 +1027,20 @@ typedef void (*pool2_tile_fn)(const pl_conv_plan *, const pool2_layout *, const 
 
 ALWAYS_INLINE void pool2_pooled_row(const pl_conv_plan *p, const pool2_layout *L,
                                     const float *const *rows, int nr, int ce, int co,
-                                    const pl_epilogue *pep, float *yr, int pw, pool2_tile_fn run_tile,
-                                    const int tile, const int OC)
+                                    const pl_epilogue *pep, float *yr, int pw, const char *ahead,
+                                    size_t ahead_bytes, pool2_tile_fn run_tile, const int tile,
+                                    const int OC)
 {
     const int C = OC ? OC : p->ocg, NPV = tile / VL;
     float mt[16 * 3 * VL] __attribute__((aligned(64)));
+    /* The lines of ahead fetched before each pass: all by the row's end. */
+    size_t step = (ahead_bytes / ((pw + tile - 1) / tile * 2 * nr) + 63) / 64 * 64;
     for (int j0 = 0; j0 < pw; j0 += tile) {
-        for (int k = 0; k < 2 * nr; k++)
+        for (int k = 0; k < 2 * nr; k++) {
+            for (size_t b = 0; b < step && ahead_bytes; b += 64, ahead += 64, ahead_bytes -= 64)
+                __builtin_prefetch(ahead, 0, 2);
             run_tile(p, L, rows + k / 2, k & 1, j0, k & 1 ? co : ce, k == 0, mt);
+        }
         if (pep && pep->act != PL_ACT_NONE)
             for (int c = 0; c < C; c++)
                 for (int v = 0; v < NPV; v++) {
@@ -1063,10 +1069,11 @@ ALWAYS_INLINE void pool2_pooled_row(const pl_conv_plan *p, const pool2_layout *L
     }                                                                                           \
     static void SUFFIX(pool2_##NAME)(const pl_conv_plan *p, const pool2_layout *L,             \
                                      const float *const *rows, int nr, int ce, int co,         \
-                                     const pl_epilogue *pep, float *yr, int pw)                 \
+                                     const pl_epilogue *pep, float *yr, int pw,                 \
+                                     const char *ahead, size_t ahead_bytes)                     \
     {                                                                                           \
-        pool2_pooled_row(p, L, rows, nr, ce, co, pep, yr, pw, SUFFIX(pool2_tile_##NAME),        \
-                         pool2_npv(OCT) * VL, OC);                                              \
+        pool2_pooled_row(p, L, rows, nr, ce, co, pep, yr, pw, ahead, ahead_bytes,               \
+                         SUFFIX(pool2_tile_##NAME), pool2_npv(OCT) * VL, OC);                   \
     }
 POOL2_FN(4, 4, 0, 0, 0, 0)
 POOL2_FN(8, 8, 0, 0, 0, 0)
@@ -1080,7 +1087,7 @@ POOL2_FN(16, 16, 0, 0, 0, 0)
 POOL2_FN(10_k3c3, 10, 3, 3, 3, 10)
 
 typedef void (*pool2_fn)(const pl_conv_plan *, const pool2_layout *, const float *const *, int, int,
-                         int, const pl_epilogue *, float *, int);
+                         int, const pl_epilogue *, float *, int, const char *, size_t);
 
 /* The register tile for ocg channels: the smallest instantiated count
  * that holds them (0: none). */
@@ -1133,7 +1140,13 @@ void SUFFIX(pl_conv_pool2)(const pl_conv_plan *p, const pl_pool_shape *ps, const
         next = need;
         const float *rows[POOL2_ROWS_MAX];
         for (int i = 0; i < L.rows; i++) rows[i] = ring + (size_t)((r0 + i) % L.rows) * slot;
-        fn(p, &L, rows, nr, ce, co, pep, y + (size_t)oy * pw * C, pw);
+        /* The input rows the next pooled row splits, fetched into L2
+         * while this one computes (from memory, the split waited on them:
+         * a 1280x960 image is more than L2 holds). */
+        int ahead_end = need + 2 < s->in_h ? need + 2 : s->in_h;
+        const float *ahead = x + (size_t)need * s->in_w * s->in_c;
+        size_t ahead_bytes = need < ahead_end ? (size_t)(ahead_end - need) * s->in_w * s->in_c * sizeof(float) : 0;
+        fn(p, &L, rows, nr, ce, co, pep, y + (size_t)oy * pw * C, pw, (const char *)ahead, ahead_bytes);
     }
 }
 
