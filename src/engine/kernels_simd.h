@@ -996,17 +996,27 @@ ALWAYS_INLINE void pool2_tile(const pl_conv_plan *p, const pool2_layout *L, cons
             }
         }
     }
+    /* Read once: the vector stores below may alias anything, so gcc
+     * reloaded p's fields and chose the activation again per vector. */
     const pl_epilogue *ep = &p->ep;
+    const pl_act act = ep->act;
+    const float *slope = p->slope;
+    const int whole = cnt - j0 >= NPV * VL;
 #pragma GCC unroll 16
     for (int c = 0; c < OCT; c++)
 #pragma GCC unroll 3
         for (int v = 0; v < NPV; v++) {
             vec a = acc[c][v];
             /* tile_finish's activations, one channel per vector. */
-            if (ep->act == PL_ACT_PRELU) a = V_NEGSEL(a, V_BCAST(p->slope + c));
-            else if (ep->act == PL_ACT_RELU) a = V_MAX(a, V_ZERO());
-            else if (ep->act != PL_ACT_NONE) a = act_vec(a, ep, NULL);
+            if (act == PL_ACT_PRELU) a = V_NEGSEL(a, V_BCAST(slope + c));
+            else if (act == PL_ACT_RELU) a = V_MAX(a, V_ZERO());
+            else if (act != PL_ACT_NONE) a = act_vec(a, ep, NULL);
             float *mp = mt + (size_t)(c * NPV + v) * VL;
+            if (whole) {
+                if (!first) a = V_MAX(V_LOAD(mp), a);
+                V_STORE(mp, a);
+                continue;
+            }
             int n = cnt - (j0 + v * VL);
             if (n <= 0) continue;
             if (!first) a = V_MAX(n >= VL ? V_LOAD(mp) : V_LOAD_PART(mp, n), a);
