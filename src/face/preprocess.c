@@ -390,13 +390,32 @@ static inline void sample_point(const float m[6], int k, int x, int y, int sx, i
 }
 
 #ifdef __SSE2__
+/* How an inside sample adds its four taps (fractions fx, fy, top-left tap
+ * p) to a pixel's sum: the same terms in the same order either way. */
+typedef __m128 (*inside_sum_fn)(__m128 a, const uint8_t *p, size_t stride, int C, int bgr, float fx,
+                                float fy, const void *order);
+
+static inline __attribute__((always_inline)) __m128 inside_sum_sse(__m128 a, const uint8_t *p, size_t stride,
+                                                                    int C, int bgr, float fx, float fy,
+                                                                    const void *order)
+{
+    (void)order;
+    a = _mm_add_ps(a, _mm_mul_ps(_mm_set1_ps((1 - fx) * (1 - fy)), px_vec4(p, bgr)));
+    a = _mm_add_ps(a, _mm_mul_ps(_mm_set1_ps(fx * (1 - fy)), px_vec4(p + C, bgr)));
+    a = _mm_add_ps(a, _mm_mul_ps(_mm_set1_ps((1 - fx) * fy), px_vec4(p + stride, bgr)));
+    return _mm_add_ps(a, _mm_mul_ps(_mm_set1_ps(fx * fy), px_vec4(p + stride + C, bgr)));
+}
+
 /* The general map (rotated faces) for n <= 4 neighbouring output pixels
  * of row y, side by side as in four_pixel_sums: a sample whose four taps
- * are inside, with a byte after the last one, is summed from 4-byte loads;
- * any other goes through sample_add. Each sum's terms and order are the
- * plain loop's (sample_add skips zero weights, which add +0: the same). */
-static void affine_sums(const pl_image *img, const float m[6], int k, int bgr, int x, int y, int n,
-                        float acc[4][3])
+ * are inside, with a byte after the last one, is summed by inside_sum from
+ * 4-byte loads; any other goes through sample_add. Each sum's terms and
+ * order are the plain loop's (sample_add skips zero weights, which add +0:
+ * the same). */
+static inline __attribute__((always_inline)) void affine_sums_body(const pl_image *img, const float m[6],
+                                                                    int k, int bgr, int x, int y, int n,
+                                                                    float acc[4][3], inside_sum_fn inside_sum,
+                                                                    const void *order)
 {
     int W = img->w, H = img->h, C = img->c;
     size_t stride = (size_t)W * C;
@@ -417,57 +436,46 @@ static void affine_sums(const pl_image *img, const float m[6], int k, int bgr, i
                 }
                 float fx = ix - (float)x0, fy = iy - (float)y0;
                 const uint8_t *p = img->px + (size_t)y0 * stride + (size_t)x0 * C;
-                a[i] = _mm_add_ps(a[i], _mm_mul_ps(_mm_set1_ps((1 - fx) * (1 - fy)), px_vec4(p, bgr)));
-                a[i] = _mm_add_ps(a[i], _mm_mul_ps(_mm_set1_ps(fx * (1 - fy)), px_vec4(p + C, bgr)));
-                a[i] = _mm_add_ps(a[i], _mm_mul_ps(_mm_set1_ps((1 - fx) * fy), px_vec4(p + stride, bgr)));
-                a[i] = _mm_add_ps(a[i], _mm_mul_ps(_mm_set1_ps(fx * fy), px_vec4(p + stride + C, bgr)));
+                a[i] = inside_sum(a[i], p, stride, C, bgr, fx, fy, order);
             }
     for (int i = 0; i < n; i++) pl_store3_ps(acc[i], a[i]);
+}
+
+static void affine_sums(const pl_image *img, const float m[6], int k, int bgr, int x, int y, int n,
+                        float acc[4][3])
+{
+    affine_sums_body(img, m, k, bgr, x, y, n, acc, inside_sum_sse, NULL);
 }
 #endif
 
 #ifdef CROP_AVX2
-/* affine_sums with AVX2, as four_pixel_sums_avx2 does it: an inside
- * sample's two taps in a row from one 8-byte load, multiplied by their two
- * weights at once, then added one at a time, so each sum gets the same
- * terms in the same order. */
+/* inside_sum as four_pixel_sums_avx2 does it: a row's two taps from one
+ * 8-byte load, multiplied by their two weights at once, then added one at
+ * a time (order: the byte shuffle of crop_pick). */
+__attribute__((target("avx2"), always_inline)) static inline __m128 inside_sum_avx2(
+    __m128 a, const uint8_t *p, size_t stride, int C, int bgr, float fx, float fy, const void *order)
+{
+    (void)C, (void)bgr;
+    __m256i pick = *(const __m256i *)order;
+    long long t8, b8;
+    memcpy(&t8, p, 8);
+    memcpy(&b8, p + stride, 8);
+    __m256 top = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(t8), pick));
+    __m256 bottom = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(b8), pick));
+    __m256 wx = _mm256_setr_m128(_mm_set1_ps(1 - fx), _mm_set1_ps(fx));
+    __m256 t = _mm256_mul_ps(_mm256_mul_ps(wx, _mm256_set1_ps(1 - fy)), top);
+    __m256 b = _mm256_mul_ps(_mm256_mul_ps(wx, _mm256_set1_ps(fy)), bottom);
+    a = _mm_add_ps(a, _mm256_castps256_ps128(t));
+    a = _mm_add_ps(a, _mm256_extractf128_ps(t, 1));
+    a = _mm_add_ps(a, _mm256_castps256_ps128(b));
+    return _mm_add_ps(a, _mm256_extractf128_ps(b, 1));
+}
+
 __attribute__((target("avx2"))) static void affine_sums_avx2(const pl_image *img, const float m[6], int k,
                                                              int bgr, int x, int y, int n, float acc[4][3])
 {
-    int W = img->w, H = img->h, C = img->c;
-    size_t stride = (size_t)W * C;
-    __m256i order = _mm256_loadu_si256((const __m256i *)crop_pick[C == 4][bgr]);
-    __m128 a[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
-    for (int sy = 0; sy < k; sy++)
-        for (int sx = 0; sx < k; sx++)
-            for (int i = 0; i < n; i++) {
-                float ix, iy;
-                sample_point(m, k, x + i, y, sx, sy, &ix, &iy);
-                int x0 = floor_int(ix), y0 = floor_int(iy);
-                int inside = x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H &&
-                             (C >= 4 || x0 + 2 < W || y0 + 2 < H);
-                if (!inside) {
-                    pl_store3_ps(acc[i], a[i]);
-                    sample_add(img, ix, iy, bgr, acc[i]);
-                    a[i] = _mm_setr_ps(acc[i][0], acc[i][1], acc[i][2], 0.0f);
-                    continue;
-                }
-                float fx = ix - (float)x0, fy = iy - (float)y0;
-                const uint8_t *p = img->px + (size_t)y0 * stride + (size_t)x0 * C;
-                long long t8, b8;
-                memcpy(&t8, p, 8);
-                memcpy(&b8, p + stride, 8);
-                __m256 top = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(t8), order));
-                __m256 bottom = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(b8), order));
-                __m256 wx = _mm256_setr_m128(_mm_set1_ps(1 - fx), _mm_set1_ps(fx));
-                __m256 t = _mm256_mul_ps(_mm256_mul_ps(wx, _mm256_set1_ps(1 - fy)), top);
-                __m256 b = _mm256_mul_ps(_mm256_mul_ps(wx, _mm256_set1_ps(fy)), bottom);
-                a[i] = _mm_add_ps(a[i], _mm256_castps256_ps128(t));
-                a[i] = _mm_add_ps(a[i], _mm256_extractf128_ps(t, 1));
-                a[i] = _mm_add_ps(a[i], _mm256_castps256_ps128(b));
-                a[i] = _mm_add_ps(a[i], _mm256_extractf128_ps(b, 1));
-            }
-    for (int i = 0; i < n; i++) pl_store3_ps(acc[i], a[i]);
+    __m256i order = _mm256_loadu_si256((const __m256i *)crop_pick[img->c == 4][bgr]);
+    affine_sums_body(img, m, k, bgr, x, y, n, acc, inside_sum_avx2, &order);
 }
 #endif
 
