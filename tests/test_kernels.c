@@ -99,6 +99,16 @@ static float *rand_buf(size_t n)
     return p;
 }
 
+/* A pooling input of n floats, random with a NaN, signed zeros or an
+ * infinity every `every` values: where max pools may differ by order. */
+static float *pool_input(size_t n, size_t every)
+{
+    static const float odd[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY, -0.0f, 0.0f};
+    float *x = rand_buf(n);
+    for (size_t k = 0; k < n; k += every) x[k] = odd[k % 7];
+    return x;
+}
+
 /* max |a - r| / max |scale|: the sums differ only in rounding order, so the
  * error is measured against the size of the sums before the activation
  * (a saturating tanh would otherwise shrink the scale but not the error). */
@@ -507,9 +517,7 @@ static void check_pool2(const char *level)
         int pitch = s->in_w + 3;
         size_t nx = (size_t)s->n * s->in_h * pitch * s->c;
         size_t ny = (size_t)s->n * s->out_h * s->out_w * s->c;
-        float *x = rand_buf(nx), *y = malloc(ny * sizeof *y), *want = malloc(ny * sizeof *want);
-        static const float odd[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY, -0.0f, 0.0f};
-        for (size_t k = 0; k < nx; k += 5) x[k] = odd[k % 7];
+        float *x = pool_input(nx, 5), *y = malloc(ny * sizeof *y), *want = malloc(ny * sizeof *want);
         for (int b = 0; b < s->n; b++)
             for (int oy = 0; oy < s->out_h; oy++)
                 for (int ox = 0; ox < s->out_w; ox++)
@@ -566,9 +574,7 @@ static void check_max_pool_in_order(const char *level)
         int pitch = s->in_w + 2 * (int)(i & 1);
         size_t nx = (size_t)s->n * s->in_h * pitch * s->c;
         size_t ny = (size_t)s->n * s->out_h * s->out_w * s->c;
-        float *x = rand_buf(nx), *y = malloc(ny * sizeof *y), *want = malloc(ny * sizeof *want);
-        static const float odd[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY, -0.0f, 0.0f};
-        for (size_t k = 0; k < nx; k += 3) x[k] = odd[k % 7];
+        float *x = pool_input(nx, 3), *y = malloc(ny * sizeof *y), *want = malloc(ny * sizeof *want);
         for (int b = 0; b < s->n; b++)
             for (int oy = 0; oy < s->out_h; oy++)
                 for (int ox = 0; ox < s->out_w; ox++)
