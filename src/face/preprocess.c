@@ -258,13 +258,33 @@ static const char crop_pick[2][2][32] = {
 #undef LANE
 #undef Z
 
-/* four_pixel_sums with AVX2: a sample's two taps in one row (its pixel
- * and the next) come from one 8-byte load as one 8-lane vector and are
- * multiplied by their two weights at once; the adds then take the two
- * products one at a time, so each sum gets the same terms in the same
- * order as four_pixel_sums (each weight is the same product of the same
- * two factors). About half the instructions. Needs the same "wide"
- * guarantee: an 8-byte load at a tap pixel stays inside the image. */
+/* One inside sample added to a pixel's sum a, AVX2: the sample's two taps
+ * in one row (its pixel and the next) come from one 8-byte load as one
+ * 8-lane vector (pick: crop_pick's shuffle) and are multiplied by their
+ * two weights at once (wx: 1 - fx four times, then fx; wy0, wy1: 1 - fy
+ * and fy in every lane); the adds then take the products one at a time,
+ * so the sum gets the same terms in the same order as the SSE2 code. */
+__attribute__((target("avx2"), always_inline)) static inline __m128 add_sample_avx2(
+    __m128 a, const uint8_t *p, size_t stride, __m256i pick, __m256 wx, __m256 wy0, __m256 wy1)
+{
+    long long t8, b8;
+    memcpy(&t8, p, 8);
+    memcpy(&b8, p + stride, 8);
+    __m256 top = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(t8), pick));
+    __m256 bottom = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(b8), pick));
+    __m256 t = _mm256_mul_ps(_mm256_mul_ps(wx, wy0), top);
+    __m256 b = _mm256_mul_ps(_mm256_mul_ps(wx, wy1), bottom);
+    a = _mm_add_ps(a, _mm256_castps256_ps128(t));
+    a = _mm_add_ps(a, _mm256_extractf128_ps(t, 1));
+    a = _mm_add_ps(a, _mm256_castps256_ps128(b));
+    return _mm_add_ps(a, _mm256_extractf128_ps(b, 1));
+}
+
+/* four_pixel_sums with AVX2 (add_sample_avx2 per sample): each sum gets
+ * the same terms in the same order as four_pixel_sums (each weight is the
+ * same product of the same two factors), in about half the instructions.
+ * Needs the same "wide" guarantee: an 8-byte load at a tap pixel stays
+ * inside the image. */
 __attribute__((target("avx2"))) static void four_pixel_sums_avx2(const axis_job *j, int x, int y,
                                                                  float acc[4][3])
 {
@@ -286,22 +306,8 @@ __attribute__((target("avx2"))) static void four_pixel_sums_avx2(const axis_job 
         __m256 wy0 = _mm256_set1_ps(1 - ay->f), wy1 = _mm256_set1_ps(ay->f);
         const uint8_t *row = img->px + (size_t)ay->i0 * stride;
         for (int sx = 0; sx < k; sx++) {
-#define SAMPLE(i, a)                                                                              \
-    do {                                                                                          \
-        const uint8_t *p = row + off[(i) * k + sx];                                               \
-        long long t8, b8;                                                                         \
-        memcpy(&t8, p, 8);                                                                        \
-        memcpy(&b8, p + stride, 8);                                                               \
-        __m256 top = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(t8), order));      \
-        __m256 bottom = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(b8), order));   \
-        __m256 w = _mm256_loadu_ps(wx[(i) * k + sx]);                                             \
-        __m256 t = _mm256_mul_ps(_mm256_mul_ps(w, wy0), top);                                     \
-        __m256 b = _mm256_mul_ps(_mm256_mul_ps(w, wy1), bottom);                                  \
-        a = _mm_add_ps(a, _mm256_castps256_ps128(t));                                             \
-        a = _mm_add_ps(a, _mm256_extractf128_ps(t, 1));                                           \
-        a = _mm_add_ps(a, _mm256_castps256_ps128(b));                                             \
-        a = _mm_add_ps(a, _mm256_extractf128_ps(b, 1));                                           \
-    } while (0)
+#define SAMPLE(i, a) \
+    a = add_sample_avx2(a, row + off[(i) * k + sx], stride, order, _mm256_loadu_ps(wx[(i) * k + sx]), wy0, wy1)
             SAMPLE(0, a0);
             SAMPLE(1, a1);
             SAMPLE(2, a2);
@@ -449,26 +455,14 @@ static void affine_sums(const pl_image *img, const float m[6], int k, int bgr, i
 #endif
 
 #ifdef CROP_AVX2
-/* inside_sum as four_pixel_sums_avx2 does it: a row's two taps from one
- * 8-byte load, multiplied by their two weights at once, then added one at
- * a time (order: the byte shuffle of crop_pick). */
+/* inside_sum as four_pixel_sums_avx2 does it (add_sample_avx2). */
 __attribute__((target("avx2"), always_inline)) static inline __m128 inside_sum_avx2(
     __m128 a, const uint8_t *p, size_t stride, int C, int bgr, float fx, float fy, const void *order)
 {
     (void)C, (void)bgr;
-    __m256i pick = *(const __m256i *)order;
-    long long t8, b8;
-    memcpy(&t8, p, 8);
-    memcpy(&b8, p + stride, 8);
-    __m256 top = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(t8), pick));
-    __m256 bottom = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(_mm256_set1_epi64x(b8), pick));
     __m256 wx = _mm256_setr_m128(_mm_set1_ps(1 - fx), _mm_set1_ps(fx));
-    __m256 t = _mm256_mul_ps(_mm256_mul_ps(wx, _mm256_set1_ps(1 - fy)), top);
-    __m256 b = _mm256_mul_ps(_mm256_mul_ps(wx, _mm256_set1_ps(fy)), bottom);
-    a = _mm_add_ps(a, _mm256_castps256_ps128(t));
-    a = _mm_add_ps(a, _mm256_extractf128_ps(t, 1));
-    a = _mm_add_ps(a, _mm256_castps256_ps128(b));
-    return _mm_add_ps(a, _mm256_extractf128_ps(b, 1));
+    return add_sample_avx2(a, p, stride, *(const __m256i *)order, wx, _mm256_set1_ps(1 - fy),
+                           _mm256_set1_ps(fy));
 }
 
 __attribute__((target("avx2"))) static void affine_sums_avx2(const pl_image *img, const float m[6], int k,
