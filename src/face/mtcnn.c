@@ -158,17 +158,24 @@ static inline int overlaps(const nms_boxes *b, int i, int j, float threshold, in
     return overlap >= threshold;
 }
 
-/* Marks gone every box after i that box i suppresses. Marking a box
- * twice changes nothing, so no box is skipped for being gone already. */
+/* Marks gone every box of [from, n) that box i suppresses. */
+static void suppress_from(const nms_boxes *b, int i, int from, int n, float threshold, int use_min,
+                          char *gone)
+{
+    for (int j = from; j < n; j++)
+        if (!gone[j] && overlaps(b, i, j, threshold, use_min)) gone[j] = 1;
+}
+
+/* Marks gone every box after i that box i suppresses. */
 static void suppress_after(const nms_boxes *b, int i, int n, float threshold, int use_min, char *gone)
 {
-    for (int j = i + 1; j < n; j++)
-        if (!gone[j] && overlaps(b, i, j, threshold, use_min)) gone[j] = 1;
+    suppress_from(b, i, i + 1, n, threshold, use_min, gone);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* suppress_after eight boxes at a time: per lane the same operations in
- * the same order as overlaps(), so the same decisions. */
+ * the same order as overlaps(), so the same decisions. Marking a box
+ * twice changes nothing, so no box is skipped for being gone already. */
 __attribute__((target("avx2"))) static void suppress_after_avx2(const nms_boxes *b, int i, int n,
                                                                  float threshold, int use_min,
                                                                  char *gone)
@@ -191,8 +198,7 @@ __attribute__((target("avx2"))) static void suppress_after_avx2(const nms_boxes 
         int hit = _mm256_movemask_ps(_mm256_and_ps(meet, _mm256_cmp_ps(overlap, thr, _CMP_GE_OQ)));
         for (; hit; hit &= hit - 1) gone[j + __builtin_ctz((unsigned)hit)] = 1;
     }
-    for (; j < n; j++)
-        if (!gone[j] && overlaps(b, i, j, threshold, use_min)) gone[j] = 1;
+    suppress_from(b, i, j, n, threshold, use_min, gone);
 }
 #endif
 
