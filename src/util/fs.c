@@ -65,10 +65,12 @@ static pl_status write_via_temp(const char *path, const void *data, size_t len, 
         p += w;
         left -= (size_t)w;
     }
-    if ((durable && fsync(fd) != 0) || close(fd) != 0) {
-        int e = errno;
+    /* The descriptor is closed whether or not the flush failed. */
+    int flush_errno = durable && fsync(fd) != 0 ? errno : 0;
+    if (close(fd) != 0 && !flush_errno) flush_errno = errno;
+    if (flush_errno) {
         unlink(tmp);
-        return pl_fail(err, PL_ERR_IO, "%s: cannot flush: %s", path, strerror(e));
+        return pl_fail(err, PL_ERR_IO, "%s: cannot flush: %s", path, strerror(flush_errno));
     }
     if (rename(tmp, path) != 0) {
         int e = errno;
